@@ -31,6 +31,7 @@ import type {
   PortForwardRequest,
   PortForwardResponse,
   RestorePodRequest,
+  RestorePodResponse,
   RuntimeConfig,
   RuntimeConfigResponse,
   StatusResponse,
@@ -129,7 +130,7 @@ export interface PodSandboxManager {
     options?: CallOptions,
   ): Promise<void>;
   checkpointPod(request: Partial<CheckpointPodRequest>, options?: CallOptions): Promise<void>;
-  restorePod(request: Partial<RestorePodRequest>, options?: CallOptions): Promise<string>;
+  restorePod(request: Partial<RestorePodRequest>, options?: CallOptions): Promise<RestorePodResponse>;
 }
 
 /** The kubelet's ContainerStatsManager. */

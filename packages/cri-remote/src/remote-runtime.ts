@@ -1,0 +1,583 @@
+import {
+  AttachRequest,
+  CheckpointContainerRequest,
+  CheckpointPodRequest,
+  type Container,
+  type ContainerConfig,
+  type ContainerEventResponse,
+  type ContainerFilter,
+  type ContainerStats,
+  type ContainerStatsFilter,
+  ContainerStatsRequest,
+  ContainerStatusRequest,
+  type ContainerStatusResponse,
+  CreateContainerRequest,
+  ExecRequest,
+  type ExecResponse,
+  ExecSyncRequest,
+  type ExecSyncResponse,
+  GetEventsRequest,
+  type LinuxContainerResources,
+  ListContainerStatsRequest,
+  ListContainersRequest,
+  ListMetricDescriptorsRequest,
+  ListPodSandboxMetricsRequest,
+  ListPodSandboxRequest,
+  ListPodSandboxStatsRequest,
+  type MetricDescriptor,
+  type PodSandbox,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PodSandboxMetrics,
+  type PodSandboxStats,
+  type PodSandboxStatsFilter,
+  PodSandboxStatsRequest,
+  PodSandboxStatusRequest,
+  type PodSandboxStatusResponse,
+  PortForwardRequest,
+  type PortForwardResponse,
+  RemoveContainerRequest,
+  RemovePodSandboxRequest,
+  ReopenContainerLogRequest,
+  RestorePodRequest,
+  type RestorePodResponse,
+  RunPodSandboxRequest,
+  type RuntimeConfig,
+  RuntimeConfigRequest,
+  type RuntimeConfigResponse,
+  RuntimeServiceService,
+  StartContainerRequest,
+  StatusRequest,
+  type StatusResponse,
+  StopContainerRequest,
+  StopPodSandboxRequest,
+  StreamContainerStatsRequest,
+  StreamContainersRequest,
+  StreamPodSandboxesRequest,
+  StreamPodSandboxMetricsRequest,
+  StreamPodSandboxStatsRequest,
+  UpdateContainerResourcesRequest,
+  UpdatePodSandboxResourcesRequest,
+  UpdateRuntimeConfigRequest,
+  VersionRequest,
+  type VersionResponse,
+} from "@nodelet/cri-api";
+import {
+  type CallOptions,
+  CommandExitError,
+  type ContainerResourcesUpdate,
+  ErrorCode,
+  type ExecSyncResult,
+  isNodeletError,
+  NodeletError,
+  type RuntimeService,
+  UnsupportedRuntimeApiVersionError,
+} from "@nodelet/runtime-api";
+import { Connection, type MethodDefinition } from "./connection.js";
+import { checkSocket, parseEndpoint } from "./endpoint.js";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type RemoteServiceOptions,
+  timeoutOf,
+} from "./options.js";
+import {
+  validateContainerStatus,
+  validateId,
+  validateSandboxStatus,
+  validateStatus,
+  validateUrl,
+  validateVersion,
+} from "./validate.js";
+
+/** The CRI version string the kubelet sends and expects back. */
+export const CRI_VERSION = "0.1.0";
+export const CRI_API_VERSION = "v1";
+
+const rpc = RuntimeServiceService;
+
+/**
+ * Connects to a CRI runtime and checks, as the kubelet does, that it speaks CRI v1.
+ * Rejects with InvalidEndpoint, RuntimeUnavailable, NotCriRuntime or UnsupportedRuntimeApiVersion.
+ */
+export async function createRemoteRuntimeService(
+  endpoint: string,
+  options: RemoteServiceOptions = {},
+): Promise<RuntimeService> {
+  const parsed = parseEndpoint(endpoint);
+  await checkSocket(parsed);
+  const service = new RemoteRuntimeService(new Connection(parsed, options), options.requestTimeoutMs);
+  try {
+    const answer = await service.version(CRI_VERSION, {
+      signal: options.signal,
+      timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
+    if (answer.runtimeApiVersion !== CRI_API_VERSION || answer.version !== CRI_VERSION) {
+      throw new UnsupportedRuntimeApiVersionError(answer);
+    }
+  } catch (err) {
+    service.close();
+    throw notCriRuntime(err, endpoint, "RuntimeService");
+  }
+  return service;
+}
+
+/** A gRPC server that lacks the CRI service answers Unimplemented: say what that means here. */
+export function notCriRuntime(err: unknown, endpoint: string, service: string): unknown {
+  if (!isNodeletError(err, ErrorCode.Unimplemented)) return err;
+  return new NodeletError(
+    ErrorCode.NotCriRuntime,
+    `the gRPC server at ${endpoint} does not serve the CRI ${service} (runtime.v1): ` +
+      "point the endpoint at a CRI runtime's socket (for containerd, check that its cri plugin is enabled)",
+    { cause: err, details: { endpoint } },
+  );
+}
+
+class RemoteRuntimeService implements RuntimeService {
+  readonly #conn: Connection;
+  readonly #timeoutMs: number;
+
+  constructor(conn: Connection, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+    this.#conn = conn;
+    this.#timeoutMs = requestTimeoutMs;
+  }
+
+  #unary<Req, Res>(
+    name: string,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    options: CallOptions | undefined,
+    defaultTimeoutMs = this.#timeoutMs,
+  ): Promise<Res> {
+    return this.#conn.unary(method, request, {
+      rpc: name,
+      timeoutMs: timeoutOf(options, defaultTimeoutMs),
+      signal: options?.signal,
+    });
+  }
+
+  #stream<Req, Res>(
+    name: string,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    options: CallOptions | undefined,
+  ): AsyncGenerator<Res, void, undefined> {
+    // Streams run as long as the caller reads; only an explicit timeoutMs bounds them.
+    return this.#conn.serverStream(method, request, {
+      rpc: name,
+      timeoutMs: options?.timeoutMs ?? 0,
+      signal: options?.signal,
+    });
+  }
+
+  async version(apiVersion: string, options?: CallOptions): Promise<VersionResponse> {
+    const res = await this.#unary(
+      "Version",
+      rpc.version,
+      VersionRequest.fromPartial({ version: apiVersion }),
+      options,
+    );
+    return validateVersion(res);
+  }
+
+  async runPodSandbox(
+    config: PodSandboxConfig,
+    runtimeHandler: string,
+    options?: CallOptions,
+  ): Promise<string> {
+    const res = await this.#unary(
+      "RunPodSandbox",
+      rpc.runPodSandbox,
+      RunPodSandboxRequest.fromPartial({ config, runtimeHandler }),
+      options,
+      // Sandbox creation sets up the network too: the kubelet allows it twice the usual time.
+      this.#timeoutMs * 2,
+    );
+    return validateId("RunPodSandbox", res.podSandboxId);
+  }
+
+  async stopPodSandbox(podSandboxId: string, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "StopPodSandbox",
+      rpc.stopPodSandbox,
+      StopPodSandboxRequest.fromPartial({ podSandboxId }),
+      options,
+    );
+  }
+
+  async removePodSandbox(podSandboxId: string, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "RemovePodSandbox",
+      rpc.removePodSandbox,
+      RemovePodSandboxRequest.fromPartial({ podSandboxId }),
+      options,
+    );
+  }
+
+  async podSandboxStatus(
+    podSandboxId: string,
+    verbose: boolean,
+    options?: CallOptions,
+  ): Promise<PodSandboxStatusResponse> {
+    const res = await this.#unary(
+      "PodSandboxStatus",
+      rpc.podSandboxStatus,
+      PodSandboxStatusRequest.fromPartial({ podSandboxId, verbose }),
+      options,
+    );
+    return validateSandboxStatus(res);
+  }
+
+  async listPodSandbox(filter?: PodSandboxFilter, options?: CallOptions): Promise<PodSandbox[]> {
+    const res = await this.#unary(
+      "ListPodSandbox",
+      rpc.listPodSandbox,
+      ListPodSandboxRequest.fromPartial({ filter }),
+      options,
+    );
+    return res.items;
+  }
+
+  async *streamPodSandboxes(filter?: PodSandboxFilter, options?: CallOptions): AsyncIterable<PodSandbox[]> {
+    const request = StreamPodSandboxesRequest.fromPartial({ filter });
+    for await (const m of this.#stream("StreamPodSandboxes", rpc.streamPodSandboxes, request, options)) {
+      yield m.podSandboxes;
+    }
+  }
+
+  async portForward(
+    request: Partial<PortForwardRequest>,
+    options?: CallOptions,
+  ): Promise<PortForwardResponse> {
+    const res = await this.#unary(
+      "PortForward",
+      rpc.portForward,
+      PortForwardRequest.fromPartial(request),
+      options,
+    );
+    validateUrl("PortForward", res.url);
+    return res;
+  }
+
+  async updatePodSandboxResources(
+    podSandboxId: string,
+    overhead: LinuxContainerResources | undefined,
+    resources: LinuxContainerResources | undefined,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.#unary(
+      "UpdatePodSandboxResources",
+      rpc.updatePodSandboxResources,
+      UpdatePodSandboxResourcesRequest.fromPartial({ podSandboxId, overhead, resources }),
+      options,
+    );
+  }
+
+  async checkpointPod(request: Partial<CheckpointPodRequest>, options?: CallOptions): Promise<void> {
+    await this.#unary("CheckpointPod", rpc.checkpointPod, CheckpointPodRequest.fromPartial(request), options);
+  }
+
+  async restorePod(request: Partial<RestorePodRequest>, options?: CallOptions): Promise<RestorePodResponse> {
+    return this.#unary("RestorePod", rpc.restorePod, RestorePodRequest.fromPartial(request), options);
+  }
+
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+    options?: CallOptions,
+  ): Promise<string> {
+    const res = await this.#unary(
+      "CreateContainer",
+      rpc.createContainer,
+      CreateContainerRequest.fromPartial({ podSandboxId, config, sandboxConfig }),
+      options,
+    );
+    return validateId("CreateContainer", res.containerId);
+  }
+
+  async startContainer(containerId: string, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "StartContainer",
+      rpc.startContainer,
+      StartContainerRequest.fromPartial({ containerId }),
+      options,
+    );
+  }
+
+  async stopContainer(containerId: string, timeoutSeconds: number, options?: CallOptions): Promise<void> {
+    // The runtime may wait the whole grace period before killing: allow that on top of the usual deadline.
+    await this.#unary(
+      "StopContainer",
+      rpc.stopContainer,
+      StopContainerRequest.fromPartial({
+        containerId,
+        timeout: BigInt(Math.max(0, Math.trunc(timeoutSeconds))),
+      }),
+      options,
+      this.#timeoutMs + Math.max(0, timeoutSeconds) * 1000,
+    );
+  }
+
+  async removeContainer(containerId: string, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "RemoveContainer",
+      rpc.removeContainer,
+      RemoveContainerRequest.fromPartial({ containerId }),
+      options,
+    );
+  }
+
+  async listContainers(filter?: ContainerFilter, options?: CallOptions): Promise<Container[]> {
+    const res = await this.#unary(
+      "ListContainers",
+      rpc.listContainers,
+      ListContainersRequest.fromPartial({ filter }),
+      options,
+    );
+    return res.containers;
+  }
+
+  async *streamContainers(filter?: ContainerFilter, options?: CallOptions): AsyncIterable<Container[]> {
+    const request = StreamContainersRequest.fromPartial({ filter });
+    for await (const m of this.#stream("StreamContainers", rpc.streamContainers, request, options))
+      yield m.containers;
+  }
+
+  async containerStatus(
+    containerId: string,
+    verbose: boolean,
+    options?: CallOptions,
+  ): Promise<ContainerStatusResponse> {
+    const res = await this.#unary(
+      "ContainerStatus",
+      rpc.containerStatus,
+      ContainerStatusRequest.fromPartial({ containerId, verbose }),
+      options,
+    );
+    return validateContainerStatus(res);
+  }
+
+  async updateContainerResources(
+    containerId: string,
+    resources: ContainerResourcesUpdate,
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.#unary(
+      "UpdateContainerResources",
+      rpc.updateContainerResources,
+      UpdateContainerResourcesRequest.fromPartial({
+        containerId,
+        linux: resources.linux,
+        windows: resources.windows,
+        annotations: resources.annotations ?? {},
+      }),
+      options,
+    );
+  }
+
+  async execSync(
+    containerId: string,
+    cmd: readonly string[],
+    timeoutSeconds: number,
+    options?: CallOptions,
+  ): Promise<ExecSyncResult> {
+    const seconds = Math.max(0, Math.ceil(timeoutSeconds));
+    // No deadline for an unbounded command; otherwise the command's time plus the usual deadline.
+    const deadlineMs = seconds === 0 ? 0 : this.#timeoutMs + seconds * 1000;
+    let res: ExecSyncResponse;
+    try {
+      res = await this.#unary(
+        "ExecSync",
+        rpc.execSync,
+        ExecSyncRequest.fromPartial({ containerId, cmd: [...cmd], timeout: BigInt(seconds) }),
+        options,
+        deadlineMs,
+      );
+    } catch (err) {
+      if (isNodeletError(err, ErrorCode.DeadlineExceeded)) {
+        throw new NodeletError(
+          ErrorCode.CommandTimedOut,
+          `command '${cmd.join(" ")}' timed out after ${seconds}s`,
+          {
+            cause: err,
+            details: { containerId, timeoutSeconds: seconds },
+          },
+        );
+      }
+      throw err;
+    }
+    if (res.exitCode !== 0) throw new CommandExitError(cmd, res.exitCode, res.stdout, res.stderr);
+    return { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode };
+  }
+
+  async exec(request: Partial<ExecRequest>, options?: CallOptions): Promise<ExecResponse> {
+    const res = await this.#unary("Exec", rpc.exec, ExecRequest.fromPartial(request), options);
+    validateUrl("Exec", res.url);
+    return res;
+  }
+
+  async attach(request: Partial<AttachRequest>, options?: CallOptions) {
+    const res = await this.#unary("Attach", rpc.attach, AttachRequest.fromPartial(request), options);
+    validateUrl("Attach", res.url);
+    return res;
+  }
+
+  async reopenContainerLog(containerId: string, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "ReopenContainerLog",
+      rpc.reopenContainerLog,
+      ReopenContainerLogRequest.fromPartial({ containerId }),
+      options,
+    );
+  }
+
+  async checkpointContainer(
+    request: Partial<CheckpointContainerRequest>,
+    options?: CallOptions,
+  ): Promise<void> {
+    // A checkpoint can take long: the larger of the request's own timeout and the default.
+    const requested = Number(request.timeout ?? 0n) * 1000;
+    await this.#unary(
+      "CheckpointContainer",
+      rpc.checkpointContainer,
+      CheckpointContainerRequest.fromPartial(request),
+      options,
+      Math.max(requested, this.#timeoutMs),
+    );
+  }
+
+  getContainerEvents(
+    request?: Partial<GetEventsRequest>,
+    options?: CallOptions,
+  ): AsyncIterable<ContainerEventResponse> {
+    return this.#stream(
+      "GetContainerEvents",
+      rpc.getContainerEvents,
+      GetEventsRequest.fromPartial(request ?? {}),
+      options,
+    );
+  }
+
+  async containerStats(containerId: string, options?: CallOptions): Promise<ContainerStats | undefined> {
+    const res = await this.#unary(
+      "ContainerStats",
+      rpc.containerStats,
+      ContainerStatsRequest.fromPartial({ containerId }),
+      options,
+    );
+    return res.stats;
+  }
+
+  async listContainerStats(filter?: ContainerStatsFilter, options?: CallOptions): Promise<ContainerStats[]> {
+    const res = await this.#unary(
+      "ListContainerStats",
+      rpc.listContainerStats,
+      ListContainerStatsRequest.fromPartial({ filter }),
+      options,
+    );
+    return res.stats;
+  }
+
+  async *streamContainerStats(
+    filter?: ContainerStatsFilter,
+    options?: CallOptions,
+  ): AsyncIterable<ContainerStats[]> {
+    const request = StreamContainerStatsRequest.fromPartial({ filter });
+    for await (const m of this.#stream("StreamContainerStats", rpc.streamContainerStats, request, options)) {
+      yield m.containerStats;
+    }
+  }
+
+  async podSandboxStats(podSandboxId: string, options?: CallOptions): Promise<PodSandboxStats | undefined> {
+    const res = await this.#unary(
+      "PodSandboxStats",
+      rpc.podSandboxStats,
+      PodSandboxStatsRequest.fromPartial({ podSandboxId }),
+      options,
+    );
+    return res.stats;
+  }
+
+  async listPodSandboxStats(
+    filter?: PodSandboxStatsFilter,
+    options?: CallOptions,
+  ): Promise<PodSandboxStats[]> {
+    const res = await this.#unary(
+      "ListPodSandboxStats",
+      rpc.listPodSandboxStats,
+      ListPodSandboxStatsRequest.fromPartial({ filter }),
+      options,
+    );
+    return res.stats;
+  }
+
+  async *streamPodSandboxStats(
+    filter?: PodSandboxStatsFilter,
+    options?: CallOptions,
+  ): AsyncIterable<PodSandboxStats[]> {
+    const request = StreamPodSandboxStatsRequest.fromPartial({ filter });
+    for await (const m of this.#stream(
+      "StreamPodSandboxStats",
+      rpc.streamPodSandboxStats,
+      request,
+      options,
+    )) {
+      yield m.podSandboxStats;
+    }
+  }
+
+  async listMetricDescriptors(options?: CallOptions): Promise<MetricDescriptor[]> {
+    const res = await this.#unary(
+      "ListMetricDescriptors",
+      rpc.listMetricDescriptors,
+      ListMetricDescriptorsRequest.fromPartial({}),
+      options,
+    );
+    return res.descriptors;
+  }
+
+  async listPodSandboxMetrics(options?: CallOptions): Promise<PodSandboxMetrics[]> {
+    const res = await this.#unary(
+      "ListPodSandboxMetrics",
+      rpc.listPodSandboxMetrics,
+      ListPodSandboxMetricsRequest.fromPartial({}),
+      options,
+    );
+    return res.podMetrics;
+  }
+
+  async *streamPodSandboxMetrics(options?: CallOptions): AsyncIterable<PodSandboxMetrics[]> {
+    const request = StreamPodSandboxMetricsRequest.fromPartial({});
+    for await (const m of this.#stream(
+      "StreamPodSandboxMetrics",
+      rpc.streamPodSandboxMetrics,
+      request,
+      options,
+    )) {
+      yield m.podSandboxMetrics;
+    }
+  }
+
+  async updateRuntimeConfig(runtimeConfig: RuntimeConfig, options?: CallOptions): Promise<void> {
+    await this.#unary(
+      "UpdateRuntimeConfig",
+      rpc.updateRuntimeConfig,
+      UpdateRuntimeConfigRequest.fromPartial({ runtimeConfig }),
+      options,
+    );
+  }
+
+  async status(verbose: boolean, options?: CallOptions): Promise<StatusResponse> {
+    const res = await this.#unary("Status", rpc.status, StatusRequest.fromPartial({ verbose }), options);
+    return validateStatus(res);
+  }
+
+  async runtimeConfig(options?: CallOptions): Promise<RuntimeConfigResponse> {
+    return this.#unary("RuntimeConfig", rpc.runtimeConfig, RuntimeConfigRequest.fromPartial({}), options);
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
