@@ -199,9 +199,9 @@ function shimSocketPath(layout: Layout, shim: Shim): string | undefined {
  * Kills the container processes under each of our shims (SIGKILL: they are test workloads), then the
  * shims themselves, and removes their sockets. Only processes whose shim names our socket are touched.
  */
-export async function killShims(layout: Layout, log: Logger): Promise<number> {
+export async function killShims(layout: Layout, log: Logger): Promise<string[]> {
   const { shims, procs } = await ourShims(layout);
-  if (shims.length === 0) return 0;
+  if (shims.length === 0) return [];
   log(`stopping ${shims.length} containerd shim(s) and their containers`);
   for (const shim of shims) for (const child of descendantsOf(shim.pid, procs)) killNow(child);
   await Promise.all(
@@ -213,7 +213,8 @@ export async function killShims(layout: Layout, log: Logger): Promise<number> {
     const socket = shimSocketPath(layout, shim);
     if (socket) await rm(socket, { force: true });
   }
-  return shims.length;
+  // In the CRI plugin a shim's id is its pod sandbox id.
+  return shims.map((s) => s.id).filter((id): id is string => id !== undefined);
 }
 
 export async function stopContainerd(layout: Layout, log: Logger): Promise<void> {

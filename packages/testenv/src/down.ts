@@ -31,7 +31,7 @@ export async function down(options: DownOptions = {}): Promise<void> {
       // env.json goes first: from here on readTestEnv() must report "not up".
       await removeFile(layout.envFile);
       await stopContainerd(layout, log);
-      await killShims(layout, log);
+      const sandboxIds = await killShims(layout, log);
       await stopRegistry(layout.registries.plain, "plain registry", log);
       await stopRegistry(layout.registries.auth, "auth registry", log);
       await unmountAllUnder(layout.stateDir, log);
@@ -40,7 +40,7 @@ export async function down(options: DownOptions = {}): Promise<void> {
       const allocation = await loadAllocation(layout);
       if (allocation) {
         await deleteBridge(allocation.cni.bridge, log);
-        await forgetLeases(layout.cni.ipamDir, allocation.cni.network);
+        await forgetLeases(layout.cni.ipamDir, allocation.cni.network, sandboxIds);
       }
     },
     { log },

@@ -97,9 +97,14 @@ export async function deleteBridge(name: string, log: Logger): Promise<void> {
 
 /**
  * After `down` no pod of this environment survives, so IP leases and libcni's cached results for our
- * network are stale; dropping them keeps the /24 from filling up across restarts.
+ * network (and the loopback results of the sandboxes we killed) are stale; dropping them keeps the /24
+ * from filling up across restarts.
  */
-export async function forgetLeases(ipamDir: string, network: string): Promise<void> {
+export async function forgetLeases(
+  ipamDir: string,
+  network: string,
+  sandboxIds: readonly string[],
+): Promise<void> {
   await rm(join(ipamDir, network), { recursive: true, force: true });
   const cache = "/var/lib/cni/results";
   let entries: string[] = [];
@@ -108,7 +113,10 @@ export async function forgetLeases(ipamDir: string, network: string): Promise<vo
   } catch {
     return;
   }
+  const loopback = new Set(sandboxIds.map((id) => `cni-loopback-${id}-lo`));
   await Promise.all(
-    entries.filter((e) => e.startsWith(`${network}-`)).map((e) => rm(join(cache, e), { force: true })),
+    entries
+      .filter((e) => e.startsWith(`${network}-`) || loopback.has(e))
+      .map((e) => rm(join(cache, e), { force: true })),
   );
 }
