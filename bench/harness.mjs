@@ -45,13 +45,14 @@ export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5
 }
 
 /** Throughput row: items/s for each side (rounds alternate), ratio = bare rate / our rate (≤ 1 is good). */
-export async function throughputRow(name, { ours, bare, rounds = 2, items }) {
+export async function throughputRow(name, { ours, bare, rounds = 2, items, teardown }) {
   const rates = { ours: [], bare: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? ["ours", "bare"] : ["bare", "ours"];
     for (const which of order) {
       const ms = await timeOnce(which === "ours" ? ours : bare);
       rates[which].push((items * 1000) / ms);
+      if (teardown) await teardown(which, i === rounds - 1);
     }
   }
   const o = summarize(rates.ours);
