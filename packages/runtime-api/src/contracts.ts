@@ -1,0 +1,159 @@
+import type { AuthConfig, PodSandboxConfig } from "@nodelet/cri-api";
+import type { Backoff } from "./backoff.js";
+import type { V1Container, V1LifecycleHandler, V1Pod, V1PodLogOptions, V1Secret } from "./k8s-types.js";
+import type {
+  ContainerID,
+  GCPolicy,
+  Image,
+  ImageSpec,
+  ImageStats,
+  Pod,
+  PodStatus,
+  PodSyncResult,
+  RuntimeStatus,
+  Version,
+} from "./runtime-types.js";
+
+/** Options for calls that can take long. */
+export interface SignalOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** The kubelet's ImageService contract: images as the Runtime exposes them. */
+export interface ImageService {
+  /** Pulls with credentials from the pull secrets and the keyring; returns the image reference. */
+  pullImage(
+    image: ImageSpec,
+    pullSecrets: readonly V1Secret[],
+    sandboxConfig: PodSandboxConfig | undefined,
+    options?: SignalOptions,
+  ): Promise<string>;
+  /** The image's id, or "" when it is not present. */
+  getImageRef(image: ImageSpec): Promise<string>;
+  listImages(): Promise<Image[]>;
+  removeImage(image: ImageSpec): Promise<void>;
+  imageStats(): Promise<ImageStats>;
+}
+
+/** The kubelet's container Runtime contract. */
+export interface Runtime extends ImageService {
+  /** The runtime's name (e.g. "containerd"); also the type of every ContainerID. */
+  type(): string;
+  supportsSingleFileMapping(): boolean;
+  version(): Promise<Version>;
+  /** The CRI version the runtime speaks (cached). */
+  apiVersion(): Promise<Version>;
+  status(): Promise<RuntimeStatus>;
+  /** Pods as the runtime has them; only running ones unless `all`. Newest first. */
+  getPods(all: boolean): Promise<Pod[]>;
+  garbageCollect(policy: GCPolicy, allSourcesReady: boolean, evictNonDeletedPods: boolean): Promise<void>;
+  /** Moves the pod towards its spec: sandbox, init containers, sidecars, app containers. */
+  syncPod(
+    pod: V1Pod,
+    podStatus: PodStatus,
+    pullSecrets: readonly V1Secret[],
+    backOff: Backoff,
+    options?: SignalOptions,
+  ): Promise<PodSyncResult>;
+  /** Stops every container and sandbox of the pod. `pod` may be undefined (rebuilt from labels). */
+  killPod(pod: V1Pod | undefined, runningPod: Pod, gracePeriodOverrideSeconds?: number): Promise<void>;
+  getPodStatus(uid: string, name: string, namespace: string): Promise<PodStatus>;
+  getContainerLogs(
+    pod: V1Pod,
+    containerId: ContainerID,
+    logOptions: V1PodLogOptions,
+    stdout: NodeJS.WritableStream,
+    stderr: NodeJS.WritableStream,
+    options?: SignalOptions,
+  ): Promise<void>;
+  deleteContainer(containerId: ContainerID): Promise<void>;
+  updatePodCIDR(podCIDR: string): Promise<void>;
+}
+
+/** The kubelet's StreamingRuntime: URLs of the runtime's streaming server. */
+export interface StreamingRuntime {
+  getExec(
+    containerId: ContainerID,
+    cmd: readonly string[],
+    streams: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+  ): Promise<URL>;
+  getAttach(
+    containerId: ContainerID,
+    streams: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+  ): Promise<URL>;
+  getPortForward(
+    podName: string,
+    podNamespace: string,
+    podUid: string,
+    ports: readonly number[],
+  ): Promise<URL>;
+}
+
+/** The kubelet's CommandRunner: run a command in a container and collect its output. */
+export interface CommandRunner {
+  /**
+   * stdout then stderr, concatenated. `timeoutSeconds` 0 means none. A non-zero exit rejects with
+   * CommandExitError; a timeout with CommandTimedOut.
+   */
+  runInContainer(containerId: ContainerID, cmd: readonly string[], timeoutSeconds: number): Promise<Buffer>;
+}
+
+export type KubeGenericRuntime = Runtime & StreamingRuntime & CommandRunner;
+
+// What kuberuntime composes. Each is an interface so a third party can bring its own.
+
+/** Makes sure a container's image is present, following its pull policy and backoff. */
+export interface ImageManager {
+  /**
+   * Resolves to the image reference to create the container with. Rejects with ErrImagePull,
+   * ImagePullBackOff, ErrImageNeverPull or InvalidImageName.
+   */
+  ensureImageExists(
+    pod: V1Pod,
+    container: V1Container,
+    pullSecrets: readonly V1Secret[],
+    sandboxConfig: PodSandboxConfig | undefined,
+    options?: SignalOptions,
+  ): Promise<string>;
+}
+
+/** Credentials for an image, most specific first; empty when nothing matches. */
+export interface DockerKeyring {
+  lookup(image: string): Promise<AuthConfig[]>;
+}
+
+/** Container log rotation and cleanup. */
+export interface ContainerLogManager {
+  /** Removes the rotated logs of a container, before the container itself is removed. */
+  clean(containerId: string): Promise<void>;
+}
+
+/** Runs lifecycle hooks (postStart, preStop). */
+export interface HandlerRunner {
+  /** Resolves with a message (possibly empty); rejects when the hook failed. */
+  run(
+    containerId: ContainerID,
+    pod: V1Pod,
+    container: V1Container,
+    handler: V1LifecycleHandler,
+    options?: SignalOptions,
+  ): Promise<string>;
+}
+
+/** Maps a pod's runtimeClassName to a CRI runtime handler. */
+export interface RuntimeClassResolver {
+  /** "" for the default handler; rejects when the class is unknown. */
+  lookupRuntimeHandler(runtimeClassName: string | undefined): Promise<string>;
+}
+
+export type EventType = "Normal" | "Warning";
+
+/** Where the kubelet's events go (Pulling, Created, Started, Killing, BackOff...). */
+export interface EventRecorder {
+  event(
+    object: { kind: "Pod"; namespace: string; name: string; uid: string; fieldPath?: string },
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void;
+}
