@@ -114,3 +114,5 @@ export {
   Version,
 } from "./runtime-types.js";
 export { dateToNanos, millisToNanos, nanosToDate, nanosToMillis } from "./time.js";
+export type { FieldError } from "./validation.js";
+export { collectPodErrors, validatePod } from "./validation.js";
