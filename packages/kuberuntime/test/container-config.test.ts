@@ -1,0 +1,178 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NamespaceMode, SecurityProfile_ProfileType } from "@nodelet/cri-api";
+import { ErrorCode, isNodeletError, type V1Container, type V1Pod } from "@nodelet/runtime-api";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type GenerateContainerConfigArgs, generateContainerConfig } from "../src/container-config.js";
+import { hashContainer } from "../src/container-hash.js";
+
+let root: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "nodelet-config-"));
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const GiB = 2 ** 30;
+
+function args(container: V1Container, podPatch: Partial<V1Pod["spec"]> = {}): GenerateContainerConfigArgs {
+  const pod: V1Pod = {
+    metadata: { name: "web", namespace: "prod", uid: "uid-1" },
+    spec: { containers: [container], terminationGracePeriodSeconds: 30, ...podPatch },
+  };
+  return {
+    pod,
+    container,
+    containerType: "container",
+    restartCount: 2,
+    imageRef: "sha256:abc",
+    userSpecifiedImage: "nginx:1.27",
+    podIPs: ["10.1.0.5"],
+    hostIPs: ["192.168.1.10"],
+    nodeName: "node-a",
+    rootDir: join(root, "kubelet"),
+    podLogsDir: join(root, "logs"),
+    cpuCFSQuota: true,
+    cpuCFSQuotaPeriodUs: 100_000,
+    seccompDefault: true,
+    memorySwapBehavior: "NoSwap",
+    memoryCapacityBytes: 4 * GiB,
+    cgroupV1: false,
+    imageUser: { uid: 101n },
+    randomHex: () => "deadbeef",
+  };
+}
+
+const web: V1Container = {
+  name: "app",
+  image: "nginx:1.27",
+  command: ["/bin/sh", "-c"],
+  args: ["echo $(GREETING) from $(POD_NAME)"],
+  workingDir: "/srv",
+  env: [
+    { name: "GREETING", value: "hello" },
+    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+  ],
+  resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+  volumeMounts: [{ name: "cache", mountPath: "/cache" }],
+  stdin: true,
+  tty: true,
+};
+
+describe("generateContainerConfig", () => {
+  it("builds the whole config", async () => {
+    const a = args(web, { volumes: [{ name: "cache", emptyDir: {} }] });
+    const config = await generateContainerConfig(a);
+    const podDir = join(root, "kubelet", "pods", "uid-1");
+
+    expect(config.metadata).toEqual({ name: "app", attempt: 2 });
+    expect(config.image).toMatchObject({ image: "sha256:abc", userSpecifiedImage: "nginx:1.27" });
+    expect(config.command).toEqual(["/bin/sh", "-c"]);
+    expect(config.args).toEqual(["echo hello from web"]);
+    expect(config.workingDir).toBe("/srv");
+    expect(config.envs.map((kv) => [kv.key, kv.value.toString()])).toEqual([
+      ["GREETING", "hello"],
+      ["POD_NAME", "web"],
+    ]);
+    expect(config.labels).toEqual({
+      "io.kubernetes.pod.name": "web",
+      "io.kubernetes.pod.namespace": "prod",
+      "io.kubernetes.pod.uid": "uid-1",
+      "io.kubernetes.container.name": "app",
+    });
+    expect(config.annotations).toEqual({
+      "io.kubernetes.container.hash": hashContainer(web),
+      "io.kubernetes.container.restartCount": "2",
+      "io.kubernetes.container.terminationMessagePath": "/dev/termination-log",
+      "io.kubernetes.container.terminationMessagePolicy": "File",
+      "io.kubernetes.pod.terminationGracePeriod": "30",
+      "io.kubernetes.container.type": "container",
+    });
+    expect(config.logPath).toBe("app/2.log");
+    expect([config.stdin, config.stdinOnce, config.tty]).toEqual([true, false, true]);
+    expect(config.devices).toEqual([]);
+
+    expect(config.mounts.map((m) => [m.containerPath, m.hostPath])).toEqual([
+      ["/cache", join(podDir, "volumes", "kubernetes.io~empty-dir", "cache")],
+      ["/dev/termination-log", join(podDir, "containers", "app", "deadbeef")],
+    ]);
+    expect((await stat(join(podDir, "containers", "app", "deadbeef"))).mode & 0o777).toBe(0o666);
+    const logDir = await stat(join(root, "logs", "prod_web_uid-1", "app"));
+    expect(logDir.isDirectory()).toBe(true);
+
+    const resources = config.linux?.resources;
+    expect(resources?.cpuShares).toBe(512n);
+    expect(resources?.cpuQuota).toBe(100_000n);
+    expect(resources?.cpuPeriod).toBe(100_000n);
+    expect(resources?.memoryLimitInBytes).toBe(BigInt(2 * GiB));
+    expect(resources?.oomScoreAdj).toBe(750n);
+
+    const sc = config.linux?.securityContext;
+    expect(sc?.runAsUser).toEqual({ value: 101n });
+    expect(sc?.seccomp).toEqual({
+      profileType: SecurityProfile_ProfileType.RuntimeDefault,
+      localhostRef: "",
+    });
+    expect(sc?.namespaceOptions).toMatchObject({ network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER });
+  });
+
+  it("gives a Guaranteed container -997 and takes Localhost profiles from <rootDir>/seccomp", async () => {
+    const container: V1Container = {
+      name: "app",
+      resources: { limits: { cpu: "1", memory: "1Gi" } },
+      securityContext: { seccompProfile: { type: "Localhost", localhostProfile: "strict.json" } },
+    };
+    const config = await generateContainerConfig(args(container));
+    expect(config.linux?.resources?.oomScoreAdj).toBe(-997n);
+    expect(config.linux?.securityContext?.seccomp?.localhostRef).toBe(
+      join(root, "kubelet", "seccomp", "strict.json"),
+    );
+  });
+
+  it("fails with CreateContainerConfigError naming the container, before touching the disk", async () => {
+    const cases: [V1Container, RegExp][] = [
+      [
+        { name: "app", securityContext: { runAsNonRoot: true } },
+        /image has non-numeric user|will run as root/,
+      ],
+      [
+        { name: "app", env: [{ name: "S", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }] },
+        /secretKeyRef/,
+      ],
+      [
+        { name: "app", resources: { limits: { cpu: "lots" } } },
+        /container "app" of pod "web": "lots" is not a quantity/,
+      ],
+    ];
+    for (const [container, message] of cases) {
+      const a = { ...args(container), imageUser: { username: "nginx" } };
+      try {
+        await generateContainerConfig(a);
+        expect.unreachable();
+      } catch (error) {
+        expect(isNodeletError(error, ErrorCode.CreateContainerConfigError)).toBe(true);
+        expect((error as Error).message).toMatch(message);
+      }
+    }
+    await expect(stat(join(root, "kubelet"))).rejects.toThrow(/ENOENT/);
+    await expect(stat(join(root, "logs"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses a pod uid that would leave the root directory", async () => {
+    const a = args({ name: "app" });
+    a.pod.metadata.uid = "../../x";
+    await expect(generateContainerConfig(a)).rejects.toMatchObject({
+      code: ErrorCode.CreateContainerConfigError,
+    });
+  });
+
+  it("treats a missing image user as root and sends uid 0", async () => {
+    const { imageUser: _omit, ...rest } = args({ name: "app" });
+    const config = await generateContainerConfig(rest);
+    expect(config.linux?.securityContext?.runAsUser).toEqual({ value: 0n });
+  });
+});
