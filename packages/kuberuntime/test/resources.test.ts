@@ -1,7 +1,11 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { V1Container, V1Pod, V1ResourceRequirements } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import {
   computeLinuxResources,
+  detectSwapController,
   isCriticalPod,
   type LinuxResourcesOptions,
   milliCPUToQuota,
@@ -214,5 +218,28 @@ describe("oomScoreAdjust", () => {
     expect(oomScoreAdjust(p, sidecar, capacity)).toBe(750);
     const initOnly = c("setup", { requests: { memory: "256Mi" } });
     expect(oomScoreAdjust(pod([app], [initOnly]), initOnly, capacity)).toBe(938);
+  });
+});
+
+describe("detectSwapController", () => {
+  it("on cgroup v1 looks for memory.memsw.limit_in_bytes", async () => {
+    const root = await mkdtemp(join(tmpdir(), "nodelet-cgroup-"));
+    try {
+      expect(await detectSwapController(true, root)).toBe(false);
+      await mkdir(join(root, "memory"));
+      await writeFile(join(root, "memory", "memory.memsw.limit_in_bytes"), "9223372036854771712\n");
+      expect(await detectSwapController(true, root)).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("on cgroup v2 never finds memory.swap.max in an empty hierarchy", async () => {
+    const root = await mkdtemp(join(tmpdir(), "nodelet-cgroup-"));
+    try {
+      expect(await detectSwapController(false, root)).toBe(false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
