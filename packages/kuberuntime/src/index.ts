@@ -1,1 +1,54 @@
-export {};
+export type { GenerateContainerConfigArgs } from "./container-config.js";
+export { generateContainerConfig } from "./container-config.js";
+export { hashContainer } from "./container-hash.js";
+export type { MinimalImageManagerOptions } from "./image-puller-minimal.js";
+export { createMinimalImageManager, defaultPullPolicy, repositoryOf } from "./image-puller-minimal.js";
+export type { AnnotatedContainerInfo, LabeledContainerInfo } from "./labels.js";
+export {
+  ANNOTATION_CONTAINER_HASH,
+  ANNOTATION_CONTAINER_PORTS,
+  ANNOTATION_CONTAINER_PRESTOP_HANDLER,
+  ANNOTATION_CONTAINER_RESTART_COUNT,
+  ANNOTATION_CONTAINER_TERMINATION_MESSAGE_PATH,
+  ANNOTATION_CONTAINER_TERMINATION_MESSAGE_POLICY,
+  ANNOTATION_CONTAINER_TYPE,
+  ANNOTATION_POD_DELETION_GRACE_PERIOD,
+  ANNOTATION_POD_TERMINATION_GRACE_PERIOD,
+  getContainerInfoFromAnnotations,
+  getContainerInfoFromLabels,
+  LABEL_CONTAINER_NAME,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+} from "./labels.js";
+export type {
+  KubeGenericRuntimeManager,
+  KubeGenericRuntimeManagerOptions,
+  NodeAllocatable,
+} from "./manager.js";
+export {
+  createKubeGenericRuntimeManager,
+  MINIMUM_GRACE_PERIOD_SECONDS,
+  restartCountFromLogDir,
+  terminationGracePeriod,
+} from "./manager.js";
+export type {
+  ContainerKillReason,
+  ContainerToKill,
+  PodActions,
+  ProbeResult,
+  ProbeResults,
+} from "./pod-actions.js";
+export {
+  computePodActions,
+  isRestartableInitContainer,
+  noProbeResults,
+  podSandboxChanged,
+  shouldContainerBeRestarted,
+} from "./pod-actions.js";
+export type { PodQOSClass } from "./qos.js";
+export { getPodQOS } from "./qos.js";
+export { milliCPUToQuota, milliCPUToShares, oomScoreAdjust } from "./resources.js";
+export { determinePodSandboxIPs } from "./runtime-status.js";
+export type { SandboxConfigOptions } from "./sandbox-config.js";
+export { buildPodLogsDirectory, generatePodSandboxConfig } from "./sandbox-config.js";

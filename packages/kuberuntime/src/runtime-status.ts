@@ -1,0 +1,249 @@
+// Reading the runtime: CRI lists and statuses turned into the kubelet's Pod and PodStatus,
+// grouped by the labels the kubelet writes.
+import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
+import {
+  ContainerFilter,
+  ContainerState,
+  type Container as CriContainer,
+  type ContainerStatus as CriContainerStatus,
+  type PodSandbox,
+  PodSandboxFilter,
+  PodSandboxState,
+  type PodSandboxStatus,
+} from "@nodelet/cri-api";
+import {
+  type Clock,
+  type Container,
+  type ContainerStateName,
+  type ContainerStatus,
+  ErrorCode,
+  isNodeletError,
+  nanosToDate,
+  nanosToMillis,
+  type Pod,
+  type PodStatus,
+  type RuntimeService,
+} from "@nodelet/runtime-api";
+import { getContainerInfoFromAnnotations, getContainerInfoFromLabels, LABEL_POD_UID } from "./labels.js";
+
+/** Termination messages are read up to this many bytes, as the kubelet does. */
+const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+
+export function toContainerState(state: ContainerState): ContainerStateName {
+  switch (state) {
+    case ContainerState.CONTAINER_CREATED:
+      return "created";
+    case ContainerState.CONTAINER_RUNNING:
+      return "running";
+    case ContainerState.CONTAINER_EXITED:
+      return "exited";
+    default:
+      return "unknown";
+  }
+}
+
+function sandboxState(state: PodSandboxState): ContainerStateName {
+  if (state === PodSandboxState.SANDBOX_READY) return "running";
+  if (state === PodSandboxState.SANDBOX_NOTREADY) return "exited";
+  return "unknown";
+}
+
+function fromCriContainer(runtimeName: string, c: CriContainer): Container {
+  const annotated = getContainerInfoFromAnnotations(c.annotations);
+  return {
+    id: { type: runtimeName, id: c.id },
+    name: c.metadata?.name ?? "",
+    image: c.image?.image ?? "",
+    imageID: c.imageRef,
+    imageRef: c.imageRef,
+    imageRuntimeHandler: c.image?.runtimeHandler ?? "",
+    hash: annotated.hash,
+    state: toContainerState(c.state),
+    createdAt: nanosToMillis(c.createdAt),
+  };
+}
+
+function fromCriSandbox(runtimeName: string, s: PodSandbox): Container {
+  return {
+    id: { type: runtimeName, id: s.id },
+    name: s.metadata?.name ?? "",
+    image: "",
+    imageID: "",
+    imageRef: "",
+    imageRuntimeHandler: s.runtimeHandler,
+    hash: "",
+    state: sandboxState(s.state),
+    createdAt: nanosToMillis(s.createdAt),
+  };
+}
+
+/** The kubelet's GetPods: sandboxes and containers grouped by pod UID, newest sandbox first. */
+export async function listPods(runtime: RuntimeService, runtimeName: string, all: boolean): Promise<Pod[]> {
+  const sandboxFilter = all
+    ? undefined
+    : PodSandboxFilter.fromPartial({ state: { state: PodSandboxState.SANDBOX_READY } });
+  const containerFilter = all
+    ? undefined
+    : ContainerFilter.fromPartial({ state: { state: ContainerState.CONTAINER_RUNNING } });
+  const [sandboxes, containers] = await Promise.all([
+    runtime.listPodSandbox(sandboxFilter),
+    runtime.listContainers(containerFilter),
+  ]);
+  const pods = new Map<string, Pod>();
+  const podFor = (uid: string, name: string, namespace: string): Pod => {
+    let pod = pods.get(uid);
+    if (!pod) {
+      pod = { id: uid, name, namespace, createdAt: 0, containers: [], sandboxes: [] };
+      pods.set(uid, pod);
+    }
+    return pod;
+  };
+  for (const s of sandboxes) {
+    if (!s.metadata) continue;
+    const pod = podFor(s.metadata.uid, s.metadata.name, s.metadata.namespace);
+    const sandbox = fromCriSandbox(runtimeName, s);
+    pod.sandboxes.push(sandbox);
+    pod.createdAt = Math.max(pod.createdAt, sandbox.createdAt);
+  }
+  for (const c of containers) {
+    if (!c.metadata) continue;
+    const labelled = getContainerInfoFromLabels(c.labels);
+    if (!labelled.podUid) continue; // not made by a kubelet-like agent
+    // A container whose sandbox is gone still makes a pod entry, so it can be killed.
+    podFor(labelled.podUid, labelled.podName, labelled.podNamespace).containers.push(
+      fromCriContainer(runtimeName, c),
+    );
+  }
+  for (const pod of pods.values()) pod.sandboxes.sort((a, b) => b.createdAt - a.createdAt);
+  return [...pods.values()].sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/** Pod IPs of a sandbox, primary first; none at all if any fails to parse, as the kubelet. */
+export function determinePodSandboxIPs(status: PodSandboxStatus): string[] {
+  const network = status.network;
+  if (!network) return [];
+  const ips = [network.ip, ...network.additionalIps.map((a) => a.ip)].filter((ip) => ip !== "");
+  return ips.every((ip) => isIP(ip) !== 0) ? ips : [];
+}
+
+async function readTerminationMessage(status: CriContainerStatus, path: string): Promise<string> {
+  if (!path) return "";
+  const mount = status.mounts.find((m) => m.containerPath === path);
+  if (!mount) return "";
+  try {
+    const data = await readFile(mount.hostPath);
+    return data.subarray(0, MAX_TERMINATION_MESSAGE_BYTES).toString("utf8");
+  } catch {
+    return ""; // removed with the pod directory: the runtime's own message stands
+  }
+}
+
+async function toContainerStatus(runtimeName: string, s: CriContainerStatus): Promise<ContainerStatus> {
+  const annotated = getContainerInfoFromAnnotations(s.annotations);
+  const state = toContainerState(s.state);
+  let message = s.message;
+  if (state === "exited") {
+    const fromFile = await readTerminationMessage(s, annotated.terminationMessagePath);
+    if (fromFile) message = message ? `${message}: ${fromFile}` : fromFile;
+  }
+  return {
+    id: { type: runtimeName, id: s.id },
+    name: s.metadata?.name ?? "",
+    state,
+    createdAt: nanosToDate(s.createdAt),
+    startedAt: nanosToDate(s.startedAt),
+    finishedAt: nanosToDate(s.finishedAt),
+    exitCode: s.exitCode,
+    image: s.image?.image ?? "",
+    imageID: s.imageRef,
+    imageRef: s.imageRef,
+    imageRuntimeHandler: s.image?.runtimeHandler ?? "",
+    hash: annotated.hash,
+    restartCount: annotated.restartCount,
+    reason: s.reason,
+    message,
+    containerType: annotated.containerType,
+    logPath: s.logPath,
+  };
+}
+
+function ignoreNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch((err: unknown) => {
+    if (isNodeletError(err, ErrorCode.NotFound)) return undefined; // removed between list and status
+    throw err;
+  });
+}
+
+/** The kubelet's GetPodStatus: every sandbox and container of the pod UID, newest first. */
+export async function readPodStatus(
+  runtime: RuntimeService,
+  runtimeName: string,
+  clock: Clock,
+  uid: string,
+  name: string,
+  namespace: string,
+): Promise<PodStatus> {
+  const byUid = { labelSelector: { [LABEL_POD_UID]: uid } };
+  const [sandboxes, containers] = await Promise.all([
+    runtime.listPodSandbox(PodSandboxFilter.fromPartial(byUid)),
+    runtime.listContainers(ContainerFilter.fromPartial(byUid)),
+  ]);
+  sandboxes.sort((a, b) => (b.createdAt > a.createdAt ? 1 : b.createdAt < a.createdAt ? -1 : 0));
+  const sandboxStatuses: PodSandboxStatus[] = [];
+  let ips: string[] = [];
+  for (const [index, sandbox] of sandboxes.entries()) {
+    const res = await ignoreNotFound(runtime.podSandboxStatus(sandbox.id, false));
+    if (!res?.status) continue;
+    sandboxStatuses.push(res.status);
+    if (index === 0 && res.status.state === PodSandboxState.SANDBOX_READY)
+      ips = determinePodSandboxIPs(res.status);
+  }
+  const timestamp = clock.now();
+  const statuses = await Promise.all(
+    containers.map(async (c) => {
+      const res = await ignoreNotFound(runtime.containerStatus(c.id, false));
+      return res?.status ? toContainerStatus(runtimeName, res.status) : undefined;
+    }),
+  );
+  const containerStatuses = statuses
+    .filter((s): s is ContainerStatus => s !== undefined)
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+  return { id: uid, name, namespace, ips, containerStatuses, sandboxStatuses, timestamp };
+}
+
+/** The running part of a PodStatus as a runtime Pod (the kubelet's ConvertPodStatusToRunningPod). */
+export function runningPodFromStatus(runtimeName: string, status: PodStatus): Pod {
+  const containers: Container[] = status.containerStatuses
+    .filter((c) => c.state === "running")
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      image: c.image,
+      imageID: c.imageID,
+      imageRef: c.imageRef,
+      imageRuntimeHandler: c.imageRuntimeHandler,
+      hash: c.hash,
+      state: c.state,
+      createdAt: c.createdAt?.getTime() ?? 0,
+    }));
+  const sandboxes: Container[] = status.sandboxStatuses.map((s) => ({
+    id: { type: runtimeName, id: s.id },
+    name: s.metadata?.name ?? "",
+    image: "",
+    imageID: "",
+    imageRef: "",
+    imageRuntimeHandler: s.runtimeHandler,
+    hash: "",
+    state: sandboxState(s.state),
+    createdAt: nanosToMillis(s.createdAt),
+  }));
+  return {
+    id: status.id,
+    name: status.name,
+    namespace: status.namespace,
+    createdAt: sandboxes[0]?.createdAt ?? 0,
+    containers,
+    sandboxes,
+  };
+}
