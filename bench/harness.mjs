@@ -45,12 +45,14 @@ export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5
 }
 
 /** Throughput row: items/s for each side (rounds alternate), ratio = bare rate / our rate (≤ 1 is good). */
-export async function throughputRow(name, { ours, bare, rounds = 2, items, teardown }) {
+export async function throughputRow(name, { ours, bare, rounds = 2, items, setup, teardown }) {
   const rates = { ours: [], bare: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? ["ours", "bare"] : ["bare", "ours"];
     for (const which of order) {
-      const ms = await timeOnce(which === "ours" ? ours : bare);
+      const ctx = setup ? await setup(which) : undefined;
+      const fn = which === "ours" ? ours : bare;
+      const ms = await timeOnce(() => fn(ctx));
       rates[which].push((items * 1000) / ms);
       if (teardown) await teardown(which, i === rounds - 1);
     }

@@ -1,17 +1,15 @@
 // kuberuntime: syncPod and runInContainer against the raw CRI calls they issue, in the same run.
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
+import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import {
-  ContainerConfig,
   CreateContainerRequest,
   ExecSyncRequest,
   ImageSpec,
   ImageStatusRequest,
   ImageServiceService as imageSvc,
-  NamespaceMode,
-  PodSandboxConfig,
   PodSandboxFilter,
   PodSandboxStatusRequest,
   RunPodSandboxRequest,
@@ -19,7 +17,11 @@ import {
   RuntimeServiceService as svc,
 } from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
-import { createKubeGenericRuntimeManager } from "@nodelet/kuberuntime";
+import {
+  createKubeGenericRuntimeManager,
+  generateContainerConfig,
+  generatePodSandboxConfig,
+} from "@nodelet/kuberuntime";
 import { createBackoff, KUBELET_BACKOFF } from "@nodelet/runtime-api";
 import { latencyRow, throughputRow, withConcurrency } from "./harness.mjs";
 
@@ -56,7 +58,7 @@ export async function kuberuntimeSuite(env) {
   });
   const call = bareCall(client);
   const image = env.images.busybox;
-  await images.pullImage(ImageSpec.fromPartial({ image }), undefined, undefined);
+  const imageRef = await images.pullImage(ImageSpec.fromPartial({ image }), undefined, undefined);
   const backoff = createBackoff(KUBELET_BACKOFF);
   let seq = 0;
 
@@ -85,36 +87,48 @@ export async function kuberuntimeSuite(env) {
     const err = result.error();
     if (err) throw err;
   };
-  // The same CRI calls syncPod makes for this pod: run the sandbox, read its status, check the
-  // image (pull policy, then the image user), create and start the container.
-  const viaBare = async () => {
-    const uid = `${NS}-${seq++}`;
-    const config = PodSandboxConfig.fromPartial({
-      metadata: { name: uid, namespace: NS, uid, attempt: 0 },
-      hostname: uid,
-      logDirectory: join(root, "bare", uid),
-      labels: { "io.kubernetes.pod.namespace": NS, "io.kubernetes.pod.uid": uid },
-      linux: {
-        securityContext: { namespaceOptions: { network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER } },
-      },
+  // The floor: the same CRI requests syncPod sends for this pod (configs generated beforehand,
+  // untimed), issued straight through grpc-js: run the sandbox, read its status, check the image
+  // (pull policy, then the image user), create and start the container.
+  const prepareBare = async () => {
+    const pod = newPod();
+    const sandboxConfig = generatePodSandboxConfig(pod, 0, {
+      podLogsDir: join(root, "logs"),
+      seccompDefault: false,
     });
-    const { podSandboxId } = await call(svc.runPodSandbox, RunPodSandboxRequest.fromPartial({ config }));
+    await mkdir(sandboxConfig.logDirectory, { recursive: true });
+    const containerConfig = await generateContainerConfig({
+      pod,
+      container: pod.spec.containers[0],
+      containerType: "container",
+      restartCount: 0,
+      imageRef,
+      userSpecifiedImage: image,
+      podIPs: [],
+      hostIPs: [],
+      nodeName: "bench",
+      rootDir: join(root, "root"),
+      podLogsDir: join(root, "logs"),
+      cpuCFSQuota: true,
+      cpuCFSQuotaPeriodUs: 100_000,
+      seccompDefault: false,
+      memorySwapBehavior: "NoSwap",
+      memoryCapacityBytes: totalmem(),
+      cgroupV1: true,
+    });
+    return { sandboxConfig, containerConfig };
+  };
+  const viaBare = async ({ sandboxConfig, containerConfig }) => {
+    const { podSandboxId } = await call(
+      svc.runPodSandbox,
+      RunPodSandboxRequest.fromPartial({ config: sandboxConfig }),
+    );
     await call(svc.podSandboxStatus, PodSandboxStatusRequest.fromPartial({ podSandboxId }));
     await call(imageSvc.imageStatus, ImageStatusRequest.fromPartial({ image: { image } }));
-    await call(imageSvc.imageStatus, ImageStatusRequest.fromPartial({ image: { image } }));
+    await call(imageSvc.imageStatus, ImageStatusRequest.fromPartial({ image: { image: imageRef } }));
     const { containerId } = await call(
       svc.createContainer,
-      CreateContainerRequest.fromPartial({
-        podSandboxId,
-        config: ContainerConfig.fromPartial({
-          metadata: { name: "app", attempt: 0 },
-          image: { image },
-          command: ["sleep", "3600"],
-          logPath: "app/0.log",
-          labels: { "io.kubernetes.pod.uid": uid },
-        }),
-        sandboxConfig: config,
-      }),
+      CreateContainerRequest.fromPartial({ podSandboxId, config: containerConfig, sandboxConfig }),
     );
     await call(svc.startContainer, StartContainerRequest.fromPartial({ containerId }));
   };
@@ -136,6 +150,7 @@ export async function kuberuntimeSuite(env) {
         warmup: 2,
         ours: viaManager,
         bare: viaBare,
+        setup: (which) => (which === "bare" ? prepareBare() : undefined),
         teardown: removeAll,
       }),
     );
@@ -145,7 +160,8 @@ export async function kuberuntimeSuite(env) {
         items: 20,
         rounds: 2,
         ours: () => withConcurrency(twenty, 20, viaManager),
-        bare: () => withConcurrency(twenty, 20, viaBare),
+        bare: (prepared) => withConcurrency(prepared, 20, viaBare),
+        setup: (which) => (which === "bare" ? Promise.all(twenty.map(prepareBare)) : undefined),
         teardown: removeAll,
       }),
     );
@@ -154,7 +170,7 @@ export async function kuberuntimeSuite(env) {
     const container = pod.containers[0];
     rows.push(
       await latencyRow("runInContainer `true`", {
-        iterations: 40,
+        iterations: 80,
         ours: () => manager.runInContainer(container.id, ["true"], 10),
         bare: () =>
           call(
