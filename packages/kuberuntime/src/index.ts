@@ -36,8 +36,6 @@ export type {
   ContainerKillReason,
   ContainerToKill,
   PodActions,
-  ProbeResult,
-  ProbeResults,
 } from "./pod-actions.js";
 export {
   computePodActions,

@@ -30,6 +30,7 @@ import {
   type Pod,
   type PodStatus,
   PodSyncResult,
+  type ProbeResults,
   type RuntimeClassResolver,
   type ImageSpec as RuntimeImageSpec,
   type RuntimeService,
@@ -53,7 +54,6 @@ import {
   computePodActions,
   isRestartableInitContainer,
   noProbeResults,
-  type ProbeResults,
 } from "./pod-actions.js";
 import { determinePodSandboxIPs, listPods, readPodStatus, runningPodFromStatus } from "./runtime-status.js";
 import { generatePodSandboxConfig } from "./sandbox-config.js";

@@ -1,17 +1,16 @@
 // computePodActions: what a syncPod must do to move a pod from its current status to its spec.
 // Pure: the runtime's view comes in as PodStatus, probe results through ProbeResults.
 import { NamespaceMode, PodSandboxState } from "@nodelet/cri-api";
-import type { ContainerID, ContainerStatus, PodStatus, V1Container, V1Pod } from "@nodelet/runtime-api";
+import type {
+  ContainerID,
+  ContainerStatus,
+  PodStatus,
+  ProbeResults,
+  V1Container,
+  V1Pod,
+} from "@nodelet/runtime-api";
 import { findContainerStatusByName, formatContainerID } from "@nodelet/runtime-api";
 import { hashContainer } from "./container-hash.js";
-
-export type ProbeResult = "Success" | "Failure" | "Unknown";
-
-/** Liveness and startup results, by container id, as the prober last saw them. */
-export interface ProbeResults {
-  liveness(containerId: ContainerID): ProbeResult | undefined;
-  startup(containerId: ContainerID): ProbeResult | undefined;
-}
 
 export const noProbeResults: ProbeResults = { liveness: () => undefined, startup: () => undefined };
 

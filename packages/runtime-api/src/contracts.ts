@@ -117,9 +117,56 @@ export interface ImageManager {
   ): Promise<string>;
 }
 
-/** Credentials for an image, most specific first; empty when nothing matches. */
+/**
+ * Credentials for an image, in the order to try them: the pod's pull secrets, the node's docker
+ * config, then credential-provider plugins; most specific match first within each. Empty when
+ * nothing matches (then the pull is anonymous). `image` may carry a tag or digest.
+ */
 export interface DockerKeyring {
-  lookup(image: string): Promise<AuthConfig[]>;
+  lookup(image: string, options?: { pullSecrets?: readonly V1Secret[] | undefined }): Promise<AuthConfig[]>;
+}
+
+/** Progress of a pull, as much as the puller knows; at least the elapsed time. */
+export interface ImagePullProgress {
+  image: string;
+  elapsedMs: number;
+  bytesDone?: number | undefined;
+  bytesTotal?: number | undefined;
+  layersDone?: number | undefined;
+  layersTotal?: number | undefined;
+}
+
+export interface ImagePullRequest {
+  image: string;
+  /** One credential to use; undefined for an anonymous pull. */
+  auth?: AuthConfig | undefined;
+  sandboxConfig?: PodSandboxConfig | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called while the pull runs (the default puller: elapsed time every 10 s at least). */
+  onProgress?: ((progress: ImagePullProgress) => void) | undefined;
+}
+
+export interface ImagePullResult {
+  /** The image reference (id or digest) to create containers with. */
+  imageRef: string;
+  /** Size in bytes when known. */
+  imageSize?: number | undefined;
+}
+
+/**
+ * Pulls one image with one credential. The plugin point for third parties: the image manager
+ * decides when to pull and with which credentials, the puller only moves bytes.
+ */
+export interface ImagePuller {
+  pullImage(request: ImagePullRequest): Promise<ImagePullResult>;
+}
+
+export type ProbeResult = "Success" | "Failure" | "Unknown";
+
+/** Liveness and startup results by container, as the prober last published them. */
+export interface ProbeResults {
+  liveness(containerId: ContainerID): ProbeResult | undefined;
+  startup(containerId: ContainerID): ProbeResult | undefined;
 }
 
 /** Container log rotation and cleanup. */
