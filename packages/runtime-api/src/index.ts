@@ -1,5 +1,5 @@
 export type { Backoff, BackoffOptions } from "./backoff.js";
-export { createBackoff, formatGoDuration, KUBELET_BACKOFF } from "./backoff.js";
+export { createBackoff, formatGoDuration, KUBELET_BACKOFF, parseGoDuration } from "./backoff.js";
 export type { Clock, ManualClock } from "./clock.js";
 export { createManualClock, systemClock } from "./clock.js";
 export type {

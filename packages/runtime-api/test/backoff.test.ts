@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createBackoff, createManualClock, formatGoDuration, KUBELET_BACKOFF } from "../src/index.js";
+import {
+  createBackoff,
+  createManualClock,
+  formatGoDuration,
+  KUBELET_BACKOFF,
+  parseGoDuration,
+} from "../src/index.js";
 
 describe("keyed backoff (kubelet semantics)", () => {
   it("starts at 10 s, doubles, caps at 300 s", () => {
@@ -64,5 +70,24 @@ describe("Go duration format", () => {
     [0, "0s"],
   ])("%d ms is %s", (ms, text) => {
     expect(formatGoDuration(ms)).toBe(text);
+  });
+});
+
+describe("Go duration parsing", () => {
+  it.each([
+    ["1s", 1000],
+    ["1m30s", 90_000],
+    ["2h", 7_200_000],
+    ["300ms", 300],
+    ["1.5s", 1500],
+    ["0", 0],
+    ["0s", 0],
+    ["-5s", -5000],
+    ["1h2m3s4ms", 3_723_004],
+  ])("%s is %d ms", (text, ms) => {
+    expect(parseGoDuration(text)).toBe(ms);
+  });
+  it.each(["", "5", "1x", "s", "1 s", "1m 30s", "abc"])("rejects %j", (text) => {
+    expect(parseGoDuration(text)).toBeUndefined();
   });
 });
