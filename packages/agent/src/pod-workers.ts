@@ -1,0 +1,98 @@
+// One serialized worker per pod UID: updates for a pod never overlap, and a burst of updates while
+// a sync runs collapses into one more sync.
+export type PodUpdateType = "create" | "update" | "sync" | "kill";
+
+export interface PodWork<P> {
+  pod: P;
+  type: PodUpdateType;
+}
+
+export interface PodWorkersOptions<P> {
+  uidOf: (pod: P) => string;
+  /** Brings the pod towards its spec (create, update, sync). */
+  sync: (pod: P, type: Exclude<PodUpdateType, "kill">) => Promise<void>;
+  /** Stops the pod; the worker ends afterwards. */
+  kill: (pod: P) => Promise<void>;
+  onError?: (pod: P, type: PodUpdateType, err: unknown) => void;
+  onDone?: (pod: P, type: PodUpdateType, durationMs: number) => void;
+}
+
+export interface PodWorkers<P> {
+  update(pod: P, type: PodUpdateType): void;
+  /** UIDs with a worker (live or being killed). */
+  active(): string[];
+  isKilling(uid: string): boolean;
+  /** Resolves when every worker is idle. */
+  idle(): Promise<void>;
+  /** Stops taking work and waits for what runs now. */
+  stop(): Promise<void>;
+}
+
+interface Worker<P> {
+  running: Promise<void> | undefined;
+  pending: PodWork<P> | undefined;
+  killing: boolean;
+}
+
+export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P> {
+  const workers = new Map<string, Worker<P>>();
+  let stopped = false;
+
+  const run = (uid: string, worker: Worker<P>) => {
+    const work = worker.pending;
+    if (!work || stopped) return;
+    worker.pending = undefined;
+    const started = Date.now();
+    const task = work.type === "kill" ? options.kill(work.pod) : options.sync(work.pod, work.type);
+    worker.running = task
+      .then(
+        () => options.onDone?.(work.pod, work.type, Date.now() - started),
+        (err: unknown) => options.onError?.(work.pod, work.type, err),
+      )
+      .finally(() => {
+        worker.running = undefined;
+        if (work.type === "kill" && !worker.pending) {
+          workers.delete(uid);
+          return;
+        }
+        run(uid, worker);
+      });
+  };
+
+  return {
+    update(pod, type) {
+      if (stopped) return;
+      const uid = options.uidOf(pod);
+      let worker = workers.get(uid);
+      if (!worker) {
+        if (type === "kill") return; // nothing runs for it: nothing to kill here
+        worker = { running: undefined, pending: undefined, killing: false };
+        workers.set(uid, worker);
+      }
+      if (worker.killing && type !== "kill") return; // a pod being killed does not come back under the same UID
+      if (type === "kill") worker.killing = true;
+      // A queued kill stays a kill; otherwise the newest pod wins, and a plain "sync" does not
+      // hide a queued create/update (it only matters for the worker-duration metric).
+      const queued = worker.pending;
+      if (queued?.type !== "kill") {
+        worker.pending = { pod, type: type === "sync" && queued ? queued.type : type };
+      }
+      if (!worker.running) run(uid, worker);
+    },
+    active: () => [...workers.keys()],
+    isKilling: (uid) => workers.get(uid)?.killing ?? false,
+    async idle() {
+      for (;;) {
+        const busy = [...workers.values()]
+          .map((w) => w.running)
+          .filter((p): p is Promise<void> => p !== undefined);
+        if (busy.length === 0) return;
+        await Promise.all(busy);
+      }
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all([...workers.values()].map((w) => w.running));
+    },
+  };
+}
