@@ -15,8 +15,9 @@ import {
   type V1Pod,
 } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
-import { Aborted, abortText, errnoCode, errorText, isPlainHTTPAnswer, raceAbort } from "./errors.js";
+import { Aborted, errorText, isPlainHTTPAnswer, raceAbort } from "./errors.js";
 import { goQuote, goStringSlice } from "./go-format.js";
+import { getFollowingSameHostRedirects } from "./http-get.js";
 import {
   buildHookURL,
   DEFAULT_KUBELET_VERSION,
@@ -25,7 +26,7 @@ import {
   resolveHTTPGetTarget,
 } from "./http-target.js";
 import { type LifecycleHandlerMetrics, lifecycleHandlerMetrics } from "./metrics.js";
-import { fetchTransport, type HookTransport, nodeTransport } from "./transport.js";
+import { fetchTransport, type HTTPTransport, nodeTransport } from "./transport.js";
 
 /** Waits `ms`; rejects when `signal` aborts first. */
 export type SleepFunction = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -52,10 +53,7 @@ export interface HandlerRunnerOptions {
 
 /** Body bytes read and dropped from a hook's response (the kubelet's maxRespBodyLength). */
 export const MAX_HOOK_RESPONSE_BODY_BYTES = 10 * 1024;
-const MAX_REDIRECT_BODY_BYTES = 2 * 1024;
-const MAX_REDIRECTS = 10;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   const timerOptions = signal ? { signal } : {};
@@ -122,7 +120,7 @@ function podRef(pod: V1Pod): { kind: "Pod"; namespace: string; name: string; uid
 export function createHandlerRunner(options: HandlerRunnerOptions): HandlerRunner {
   const { commandRunner, podIPs, eventRecorder } = options;
   const userAgent = lifecycleUserAgent(options.kubeletVersion ?? DEFAULT_KUBELET_VERSION);
-  const transport: HookTransport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
+  const transport: HTTPTransport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
   const sleep: SleepFunction = options.sleep ?? defaultSleep;
   const metrics: LifecycleHandlerMetrics | undefined = options.registry
     ? lifecycleHandlerMetrics(options.registry)
@@ -174,62 +172,14 @@ export function createHandlerRunner(options: HandlerRunnerOptions): HandlerRunne
     }
   }
 
-  function requestError(url: URL, err: unknown, signal: AbortSignal | undefined): NodeletError {
-    if (signal?.aborted) {
-      return new NodeletError(ErrorCode.Cancelled, `Get ${goQuote(url.href)}: ${abortText(signal)}`, {
-        cause: err,
-      });
-    }
-    const errno = errnoCode(err);
-    return new NodeletError(ErrorCode.Unknown, `Get ${goQuote(url.href)}: ${errorText(err)}`, {
-      cause: err,
-      details: errno ? { errno } : {},
-    });
-  }
-
   /** One GET with Go's client behaviour: same-host redirects followed (10 at most), status ignored. */
   async function get(
-    start: URL,
+    url: URL,
     headers: ReadonlyArray<readonly [string, string]>,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    let url = start;
-    const via: URL[] = [];
-    for (;;) {
-      if (signal?.aborted) throw requestError(url, new Aborted(signal), signal);
-      let res: Awaited<ReturnType<HookTransport>>;
-      try {
-        res = await transport(url, headers, signal);
-      } catch (err) {
-        throw requestError(url, err, signal);
-      }
-      const location = redirectStatuses.has(res.status) && res.location ? res.location : undefined;
-      await res.discard(location === undefined ? MAX_HOOK_RESPONSE_BODY_BYTES : MAX_REDIRECT_BODY_BYTES);
-      if (location === undefined) return;
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch (err) {
-        throw requestError(
-          url,
-          new Error(`failed to parse Location header ${goQuote(location)}`, { cause: err }),
-          signal,
-        );
-      }
-      // httpprobe.RedirectChecker(false): another host's answer is taken as it is, not followed.
-      if (next.hostname !== (via[0] ?? url).hostname) return;
-      via.push(url);
-      if (via.length >= MAX_REDIRECTS)
-        throw requestError(next, new Error("stopped after 10 redirects"), signal);
-      if (next.protocol !== "http:" && next.protocol !== "https:") {
-        throw requestError(
-          next,
-          new Error(`unsupported protocol scheme ${goQuote(next.protocol.slice(0, -1))}`),
-          signal,
-        );
-      }
-      url = next;
-    }
+    const { response } = await getFollowingSameHostRedirects(transport, url, headers, signal);
+    await response.discard(MAX_HOOK_RESPONSE_BODY_BYTES);
   }
 
   async function runHTTPGet(

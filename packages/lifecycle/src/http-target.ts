@@ -27,7 +27,7 @@ export interface HTTPGetTarget {
 }
 
 export interface ResolveHTTPGetTargetOptions {
-  /** Default `kube-lifecycle/1.31`. */
+  /** Default `kube-lifecycle/1.31`; probes pass `kube-probe/<major>.<minor>`. */
   userAgent?: string | undefined;
 }
 
@@ -50,8 +50,8 @@ export function podDescription(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
 }
 
-/** `kube-lifecycle/<major>.<minor>` from "1.31", "v1.31.2" or "1.31.0-alpha.1". */
-export function lifecycleUserAgent(kubeletVersion: string): string {
+/** `kube-<purpose>/<major>.<minor>` from "1.31", "v1.31.2" or "1.31.0-alpha.1" (httpprobe's userAgent). */
+function kubeUserAgent(purpose: "lifecycle" | "probe", kubeletVersion: string): string {
   const m = /^v?(\d+)\.(\d+\+?)(?:[.\-+].*)?$/.exec(kubeletVersion);
   if (!m) {
     throw new NodeletError(
@@ -59,14 +59,24 @@ export function lifecycleUserAgent(kubeletVersion: string): string {
       `invalid kubeletVersion ${goQuote(kubeletVersion)}: expected <major>.<minor>[.<patch>]`,
     );
   }
-  return `kube-lifecycle/${m[1]}.${m[2]}`;
+  return `kube-${purpose}/${m[1]}.${m[2]}`;
+}
+
+/** `kube-lifecycle/<major>.<minor>` from "1.31", "v1.31.2" or "1.31.0-alpha.1". */
+export function lifecycleUserAgent(kubeletVersion: string): string {
+  return kubeUserAgent("lifecycle", kubeletVersion);
+}
+
+/** `kube-probe/<major>.<minor>` from "1.31", "v1.31.2" or "1.31.0-alpha.1": what probes send. */
+export function probeUserAgent(kubeletVersion: string): string {
+  return kubeUserAgent("probe", kubeletVersion);
 }
 
 /**
  * The kubelet's probe.ResolveContainerPort: a number is taken as it is; a string is first looked
  * up among the container's named ports, then parsed as a number. 1..65535.
  */
-export function resolveContainerPort(port: unknown, container: V1Container): number {
+export function resolveContainerPort(port: unknown, container: V1Container, field = "httpGet.port"): number {
   let n: number;
   if (typeof port === "number") {
     n = port;
@@ -76,13 +86,13 @@ export function resolveContainerPort(port: unknown, container: V1Container): num
     else if (/^[+-]?\d+$/.test(port)) n = Number(port);
     else throw invalid(`port ${goQuote(port)} not found in container ${goQuote(container.name)}`);
   } else {
-    throw invalid("httpGet.port must be a port number or the name of a container port");
+    throw invalid(`${field} must be a port number or the name of a container port`);
   }
   if (!Number.isInteger(n) || n <= 0 || n >= 65536) throw invalid(`invalid port number: ${n}`);
   return n;
 }
 
-function joinHostPort(host: string, port: number): string {
+export function joinHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -131,7 +141,8 @@ function resolveHeaders(action: V1HTTPGetAction, userAgent: string): Array<[stri
 }
 
 /**
- * What the kubelet's httpprobe.NewRequestForHTTPGetAction builds for a lifecycle hook: the host is
+ * What the kubelet's httpprobe.NewRequestForHTTPGetAction builds for a lifecycle hook or an httpGet
+ * probe: the host is
  * the action's or else the pod's first IP, the port a number or a named container port, the
  * scheme HTTP or HTTPS, the path "/" by default, and the headers with the kubelet's defaults.
  * Throws a NodeletError (InvalidArgument for a bad action, FailedPrecondition when there is no IP).

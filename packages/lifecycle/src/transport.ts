@@ -1,33 +1,55 @@
 import * as http from "node:http";
 import * as https from "node:https";
 
-/** One response of a hook request: the status and Location are all the runner looks at. */
-export interface HookResponse {
+/** One response to a GET: hooks look at the status and Location only, probes read the body too. */
+export interface HTTPResponse {
   status: number;
   location: string | undefined;
-  /** Reads and drops at most `limit` bytes of the body (none when it declares more), then closes it. */
+  /** Reads and drops at most `limit` bytes of the body (none when it declares more), then closes it. Never rejects. */
   discard(limit: number): Promise<void>;
+  /**
+   * Reads the body up to `limit` bytes (Go's utilio.ReadAtMost), then closes it; `truncated` when
+   * there was more. Rejects when the body breaks off or the request's signal aborts while reading.
+   */
+  read(limit: number): Promise<{ body: Buffer; truncated: boolean }>;
 }
 
 /** One GET, no redirects followed. Rejects only when no response arrived. */
-export type HookTransport = (
+export type HTTPTransport = (
   url: URL,
   headers: ReadonlyArray<readonly [string, string]>,
   signal: AbortSignal | undefined,
-) => Promise<HookResponse>;
+) => Promise<HTTPResponse>;
 
 function declaredLength(value: string | null | undefined): number | undefined {
   if (value === null || value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value.trim());
 }
 
+/** Up to `limit` bytes of `chunks`; whether more came. */
+async function readAtMost(
+  chunks: AsyncIterable<Uint8Array>,
+  limit: number,
+): Promise<{ body: Buffer; truncated: boolean }> {
+  const parts: Buffer[] = [];
+  let read = 0;
+  for await (const chunk of chunks) {
+    parts.push(Buffer.from(chunk));
+    read += chunk.byteLength;
+    if (read > limit) break;
+  }
+  const body = Buffer.concat(parts);
+  return read > limit ? { body: body.subarray(0, limit), truncated: true } : { body, truncated: false };
+}
+
 /**
- * node:http / node:https with TLS verification off, as the kubelet's hook client
- * (InsecureSkipVerify). A fresh connection per request: hooks are rare, and nothing lingers.
+ * node:http / node:https with TLS verification off, as the kubelet's hook and probe clients
+ * (InsecureSkipVerify). A fresh connection per request, closed afterwards (keep-alive off, as the
+ * kubelet's probe transport).
  */
-export function nodeTransport(): HookTransport {
+export function nodeTransport(): HTTPTransport {
   return (url, headers, signal) =>
-    new Promise<HookResponse>((resolve, reject) => {
+    new Promise<HTTPResponse>((resolve, reject) => {
       const grouped: Record<string, string[]> = {};
       for (const [name, value] of headers) {
         const key = Object.keys(grouped).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
@@ -43,7 +65,8 @@ export function nodeTransport(): HookTransport {
           : http.request(url, options);
       request.on("error", reject);
       request.once("response", (res) => {
-        // Errors after the headers (a reset mid-body, an abort) do not fail the hook.
+        // Errors after the headers (a reset mid-body, an abort) reach read() through the stream,
+        // and are ignored by discard().
         res.on("error", () => {});
         request.on("error", () => {});
         resolve({
@@ -64,6 +87,13 @@ export function nodeTransport(): HookTransport {
               res.destroy();
             }
           },
+          async read(limit) {
+            try {
+              return await readAtMost(res, limit);
+            } finally {
+              res.destroy();
+            }
+          },
         });
       });
       request.end();
@@ -71,7 +101,7 @@ export function nodeTransport(): HookTransport {
 }
 
 /** The same over a fetch implementation (the global one, undici, or a test double). */
-export function fetchTransport(fetchImpl: typeof fetch): HookTransport {
+export function fetchTransport(fetchImpl: typeof fetch): HTTPTransport {
   return async (url, headers, signal) => {
     const h = new Headers();
     for (const [name, value] of headers) h.append(name, value);
@@ -99,6 +129,25 @@ export function fetchTransport(fetchImpl: typeof fetch): HookTransport {
           }
         } catch {
           // Ignored, as above.
+        } finally {
+          await reader.cancel().catch(() => {});
+        }
+      },
+      async read(limit) {
+        const body = res.body;
+        if (!body) return { body: Buffer.alloc(0), truncated: false };
+        const reader = body.getReader();
+        const chunks: AsyncIterable<Uint8Array> = {
+          async *[Symbol.asyncIterator]() {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) return;
+              yield value;
+            }
+          },
+        };
+        try {
+          return await readAtMost(chunks, limit);
         } finally {
           await reader.cancel().catch(() => {});
         }
