@@ -57,7 +57,12 @@ export function nodeTransport(): HTTPTransport {
         values.push(value);
         grouped[key] = values;
       }
-      const options: https.RequestOptions = { method: "GET", headers: grouped, agent: false };
+      // One value as a string: Node takes Host only so, and sends repeated names from arrays.
+      const outgoing: Record<string, string | string[]> = {};
+      for (const [name, values] of Object.entries(grouped)) {
+        outgoing[name] = values.length === 1 ? (values[0] as string) : values;
+      }
+      const options: https.RequestOptions = { method: "GET", headers: outgoing, agent: false };
       if (signal) options.signal = signal;
       const request =
         url.protocol === "https:"

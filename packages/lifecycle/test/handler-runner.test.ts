@@ -156,6 +156,14 @@ describe("httpGet hooks", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("sends a Host header of the action as the request's Host", async () => {
+    const { runner } = setup();
+    await runner.run(containerId, pod, container(), {
+      httpGet: { path: "/vhost", port: server.port, httpHeaders: [{ name: "host", value: "example.test" }] },
+    });
+    expect(server.requests[0]?.headers.host).toBe("example.test");
+  });
+
   it("ignores the status code: a 500 is a success", async () => {
     const { runner } = setup();
     await expect(
