@@ -88,3 +88,19 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
     );
   });
 }
+
+// What Go's net package says for the errno values a dial meets.
+const goDialTexts: Record<string, string> = {
+  ECONNREFUSED: "connect: connection refused",
+  ECONNRESET: "connect: connection reset by peer",
+  EHOSTUNREACH: "connect: no route to host",
+  ENETUNREACH: "connect: network is unreachable",
+  EADDRNOTAVAIL: "connect: cannot assign requested address",
+  ETIMEDOUT: "i/o timeout",
+};
+
+/** The tail of Go's `dial tcp <addr>: <tail>` for a failed connect; Node's text when Go's is not known. */
+export function goDialErrorText(err: unknown): string {
+  const code = errnoCode(err);
+  return (code !== undefined ? goDialTexts[code] : undefined) ?? errorText(err);
+}

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 
 /** The kubelet's lifecycle-handler metrics. */
 export interface LifecycleHandlerMetrics {
@@ -31,5 +31,46 @@ export function lifecycleHandlerMetrics(registry: Registry): LifecycleHandlerMet
       SLEEP_TERMINATED_TOTAL,
       "The number of times lifecycle sleep handler got terminated before it finishes",
     ),
+  };
+}
+
+export const PROBE_TOTAL = "prober_probe_total";
+export const PROBE_DURATION_SECONDS = "prober_probe_duration_seconds";
+
+export type ProbeTotalLabels = "probe_type" | "result" | "container" | "pod" | "namespace" | "pod_uid";
+export type ProbeDurationLabels = "probe_type" | "container" | "pod" | "namespace";
+
+/** The kubelet's prober metrics (pkg/kubelet/prober/prober_manager.go). */
+export interface ProberMetrics {
+  /** `prober_probe_total{probe_type,result,container,pod,namespace,pod_uid}`; result successful, failed or unknown. */
+  probeTotal: Counter<ProbeTotalLabels>;
+  /** `prober_probe_duration_seconds{probe_type,container,pod,namespace}`: successful (or unknown) probes only. */
+  probeDuration: Histogram<ProbeDurationLabels>;
+}
+
+/** Returns the prober metrics registered in `registry`, registering each on first use. */
+export function proberMetrics(registry: Registry): ProberMetrics {
+  const total = registry.getSingleMetric(PROBE_TOTAL) as Counter<ProbeTotalLabels> | undefined;
+  const duration = registry.getSingleMetric(PROBE_DURATION_SECONDS) as
+    | Histogram<ProbeDurationLabels>
+    | undefined;
+  return {
+    // The kubelet's help texts; prom-client's default buckets are Prometheus' (the kubelet's).
+    probeTotal:
+      total ??
+      new Counter({
+        name: PROBE_TOTAL,
+        help: "Cumulative number of a liveness, readiness or startup probe for a container by result.",
+        labelNames: ["probe_type", "result", "container", "pod", "namespace", "pod_uid"],
+        registers: [registry],
+      }),
+    probeDuration:
+      duration ??
+      new Histogram({
+        name: PROBE_DURATION_SECONDS,
+        help: "Duration in seconds for a probe response.",
+        labelNames: ["probe_type", "container", "pod", "namespace"],
+        registers: [registry],
+      }),
   };
 }

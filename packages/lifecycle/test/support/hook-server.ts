@@ -33,9 +33,10 @@ export interface HookServer {
 const BIG = 1024 * 1024;
 
 /**
- * A hook endpoint on 127.0.0.1: "/" 200 "ok", "/status500", "/big" (endless, chunked), "/big-declared"
- * (1 GiB Content-Length), "/small" (5 KiB), "/redirect" (302 to /target), "/loop" (302 to
- * itself), "/elsewhere" (302 to another host), "/slow" (never answers), "/hangup" (drops the socket).
+ * A hook and probe endpoint on 127.0.0.1: "/" 200 "ok", "/status500" ("boom"), "/status404", "/big"
+ * (endless, chunked), "/big-declared" (1 GiB Content-Length), "/small" (5 KiB), "/redirect" (302 to
+ * /target), "/loop" (302 to itself), "/elsewhere" (302 to another host, body "gone elsewhere"),
+ * "/slow" (never answers), "/hangup" (drops the socket).
  */
 export async function startHookServer(tls?: { key: Buffer; cert: Buffer }): Promise<HookServer> {
   const requests: SeenRequest[] = [];
@@ -70,6 +71,9 @@ export async function startHookServer(tls?: { key: Buffer; cert: Buffer }): Prom
       case "/status500":
         res.writeHead(500).end("boom");
         return;
+      case "/status404":
+        res.writeHead(404).end("no such page");
+        return;
       case "/big":
       case "/big-declared": {
         // Endless (or 1 GiB declared): only a client that stops reading lets the hook finish.
@@ -96,7 +100,7 @@ export async function startHookServer(tls?: { key: Buffer; cert: Buffer }): Prom
         res.writeHead(302, { location: "/loop" }).end();
         return;
       case "/elsewhere":
-        res.writeHead(302, { location: "http://other.invalid/x" }).end();
+        res.writeHead(302, { location: "http://other.invalid/x" }).end("gone elsewhere");
         return;
       case "/slow":
         return;
