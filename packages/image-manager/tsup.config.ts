@@ -1,10 +1,21 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
+const common = {
   entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
-  clean: true,
   target: "node20",
-});
+} as const;
+
+export default defineConfig([
+  // The two builds run at once: each cleans only its own files.
+  { ...common, format: ["esm"], clean: ["!**/*.cjs", "!**/*.cjs.map"] },
+  {
+    ...common,
+    format: ["cjs"],
+    clean: ["!**/*.js", "!**/*.js.map"],
+    // p-limit is ESM-only: require(esm) hands CJS the module namespace, not the function, so the
+    // CJS build carries its own copy (p-limit and yocto-queue, both MIT).
+    noExternal: ["p-limit", "yocto-queue"],
+  },
+]);

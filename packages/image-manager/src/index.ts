@@ -1,1 +1,26 @@
-export {};
+export { isUnauthorized, PULL_QPS_EXCEEDED } from "./errors.js";
+export type { LimitedPullerOptions } from "./limited-puller.js";
+export {
+  createLimitedPuller,
+  createParallelPuller,
+  createSerialPuller,
+  createSingleFlightPuller,
+  createThrottledPuller,
+} from "./limited-puller.js";
+export type { PullLimitOptions, ResolvedPullLimits } from "./limits.js";
+export { DEFAULT_REGISTRY_BURST, DEFAULT_REGISTRY_PULL_QPS, resolvePullLimits } from "./limits.js";
+export {
+  IMAGE_PULL_DURATION_BUCKETS,
+  IMAGE_PULL_DURATION_SECONDS,
+  imageSizeBucket,
+} from "./metrics.js";
+export { defaultPullPolicy, shouldPullImage } from "./pull-policy.js";
+export type { ImageReference } from "./reference.js";
+export {
+  applyDefaultImageTag,
+  DEFAULT_IMAGE_TAG,
+  parseImageReference,
+  repositoryToPull,
+} from "./reference.js";
+export type { RemotePullerOptions } from "./remote-puller.js";
+export { createRemotePuller, DEFAULT_PROGRESS_INTERVAL_MS } from "./remote-puller.js";

@@ -1,0 +1,133 @@
+// Image references as the kubelet parses them (github.com/distribution/reference ParseNormalizedNamed,
+// through parsers.ParseImageName), so that what nodelet rejects as InvalidImageName is what the
+// kubelet rejects.
+import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+
+const DEFAULT_DOMAIN = "docker.io";
+const LEGACY_DEFAULT_DOMAIN = "index.docker.io";
+const OFFICIAL_REPO_PREFIX = "library/";
+const NAME_TOTAL_LENGTH_MAX = 255;
+export const DEFAULT_IMAGE_TAG = "latest";
+
+const alphanumeric = "[a-z0-9]+";
+const separator = "(?:[._]|__|[-]+)";
+const pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
+const domainNameComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const ipv6address = "\\[(?:[a-fA-F0-9:]+)\\]";
+const host = `(?:${domainNameComponent}(?:\\.${domainNameComponent})*|${ipv6address})`;
+const domainAndPort = `${host}(?::[0-9]+)?`;
+const tag = "[\\w][\\w.-]{0,127}";
+const digestPattern = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}";
+const remoteName = `${pathComponent}(?:/${pathComponent})*`;
+const namePattern = `(?:${domainAndPort}/)?${remoteName}`;
+
+const referenceRegexp = new RegExp(`^(${namePattern})(?::(${tag}))?(?:@(${digestPattern}))?$`);
+const anchoredName = new RegExp(`^(?:(${domainAndPort})/)?(${remoteName})$`);
+const anchoredIdentifier = /^[a-f0-9]{64}$/;
+
+/** Digest algorithms go-digest knows, with their hex lengths. */
+const digestAlgorithms: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+export interface ImageReference {
+  /** The normalized repository: `docker.io/library/busybox`, `127.0.0.1:5000/bench/img-1`. */
+  name: string;
+  /** `docker.io`, `registry.k8s.io`, `127.0.0.1:5000`. */
+  domain: string;
+  /** The repository path below the domain: `library/busybox`. */
+  path: string;
+  /** The tag as written; undefined when there is none (no `latest` defaulting here). */
+  tag?: string | undefined;
+  /** `sha256:...` when the reference carries a digest. */
+  digest?: string | undefined;
+}
+
+/** Why a reference does not parse: InvalidImageName with the distribution library's message. */
+function invalidReference(image: string, message: string): NodeletError {
+  return new NodeletError(ErrorCode.InvalidImageName, message, { details: { image } });
+}
+
+function splitDockerDomain(name: string): { domain: string; remainder: string } {
+  const slash = name.indexOf("/");
+  let domain: string;
+  let remainder: string;
+  const first = slash === -1 ? "" : name.slice(0, slash);
+  if (slash === -1 || (!/[.:]/.test(first) && first !== "localhost" && first.toLowerCase() === first)) {
+    domain = DEFAULT_DOMAIN;
+    remainder = name;
+  } else {
+    domain = first;
+    remainder = name.slice(slash + 1);
+  }
+  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
+  if (domain === DEFAULT_DOMAIN && !remainder.includes("/")) remainder = OFFICIAL_REPO_PREFIX + remainder;
+  return { domain, remainder };
+}
+
+function validateDigest(image: string, digest: string): void {
+  const colon = digest.indexOf(":");
+  const algorithm = digest.slice(0, colon);
+  const encoded = digest.slice(colon + 1);
+  const length = digestAlgorithms[algorithm];
+  if (length === undefined) throw invalidReference(image, "unsupported digest algorithm");
+  if (encoded.length !== length) throw invalidReference(image, "invalid checksum digest length");
+  if (!/^[a-f0-9]+$/.test(encoded)) throw invalidReference(image, "invalid checksum digest format");
+}
+
+/**
+ * Parses an image reference the way the kubelet does (ParseNormalizedNamed): short names are
+ * normalized to `docker.io/library/...`; uppercase repositories, bare 64-hex ids, bad digests
+ * and names over 255 characters are rejected with InvalidImageName and the library's message.
+ */
+export function parseImageReference(image: string): ImageReference {
+  if (anchoredIdentifier.test(image)) {
+    throw invalidReference(
+      image,
+      `invalid repository name (${image}), cannot specify 64-byte hexadecimal strings`,
+    );
+  }
+  const { domain: splitDomain, remainder } = splitDockerDomain(image);
+  const tagSep = remainder.indexOf(":");
+  const remote = tagSep > -1 ? remainder.slice(0, tagSep) : remainder;
+  if (remote.toLowerCase() !== remote) {
+    throw invalidReference(image, `invalid reference format: repository name (${remote}) must be lowercase`);
+  }
+  const full = `${splitDomain}/${remainder}`;
+  const match = referenceRegexp.exec(full);
+  if (!match) {
+    if (referenceRegexp.test(full.toLowerCase())) {
+      throw invalidReference(image, "invalid reference format: repository name must be lowercase");
+    }
+    throw invalidReference(image, "invalid reference format");
+  }
+  const name = match[1] as string;
+  if (name.length > NAME_TOTAL_LENGTH_MAX) {
+    throw invalidReference(
+      image,
+      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
+    );
+  }
+  const digest = match[3];
+  if (digest !== undefined) validateDigest(image, digest);
+  const parts = anchoredName.exec(name);
+  return {
+    name,
+    domain: parts?.[1] ?? "",
+    path: parts?.[2] ?? name,
+    tag: match[2],
+    digest,
+  };
+}
+
+/**
+ * The image with `:latest` appended as text when it has neither tag nor digest; no `docker.io/`
+ * prefix is added, so the CRI sees the name as written. Throws InvalidImageName.
+ */
+export function applyDefaultImageTag(image: string): string {
+  const ref = parseImageReference(image);
+  return ref.tag === undefined && ref.digest === undefined ? `${image}:${DEFAULT_IMAGE_TAG}` : image;
+}
+
+/** The repository the keyring is asked about: normalized, without tag or digest (the kubelet's repoToPull). */
+export function repositoryToPull(image: string): string {
+  return parseImageReference(image).name;
+}
