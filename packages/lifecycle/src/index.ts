@@ -21,6 +21,15 @@ export {
   proberMetrics,
   SLEEP_TERMINATED_TOTAL,
 } from "./metrics.js";
+export type {
+  ContainerProbeStatus,
+  ContainerRunState,
+  ProbeManager,
+  ProbeManagerOptions,
+  ProbeResultChange,
+  ProbeTimers,
+} from "./probe-manager.js";
+export { createProbeManager } from "./probe-manager.js";
 export type { ProbeOutcome, Prober, ProberOptions, ProbeStatus, ProbeType } from "./prober.js";
 export {
   createProber,
