@@ -1,4 +1,6 @@
 export { isUnauthorized, PULL_QPS_EXCEEDED } from "./errors.js";
+export type { ContainerObjectRef, ImageManagerOptions, NodeletImageManager } from "./image-manager.js";
+export { createImageManager } from "./image-manager.js";
 export type { LimitedPullerOptions } from "./limited-puller.js";
 export {
   createLimitedPuller,
