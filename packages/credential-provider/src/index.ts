@@ -1,6 +1,7 @@
 export type { DockerConfig, DockerConfigEntry, ParseDockerConfigOptions } from "./docker-config.js";
 export { parseDockerConfigEntries, parseDockerConfigJson, parseDockercfg } from "./docker-config.js";
 export { globMatch, isValidGlob } from "./glob.js";
+export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
 export {
   DOCKER_HUB_ALIASES,
   DOCKER_HUB_REGISTRY,
@@ -13,6 +14,8 @@ export type { StaticKeyring, StaticKeyringOptions } from "./keyring.js";
 export { createStaticKeyring, normalizeRegistryKey } from "./keyring.js";
 export type { KeyringLogger } from "./logger.js";
 export { consoleKeyringLogger } from "./logger.js";
+export type { CredentialProviderMetrics } from "./metrics.js";
+export { credentialProviderMetrics, PLUGIN_DURATION_METRIC, PLUGIN_ERRORS_METRIC } from "./metrics.js";
 export type {
   DockerConfigCandidate,
   NodeDockerConfigKeyring,
@@ -24,6 +27,25 @@ export {
   dockerConfigSearchPaths,
   NODE_CONFIG_CACHE_TTL_MS,
 } from "./node-config.js";
+export type {
+  ConfigFieldError,
+  CredentialProvider,
+  CredentialProviderApiVersion,
+  CredentialProviderConfig,
+  CredentialProviderEnvVar,
+} from "./plugin-config.js";
+export {
+  CREDENTIAL_PROVIDER_API_VERSIONS,
+  CREDENTIAL_PROVIDER_CONFIG_API_VERSIONS,
+  loadCredentialProviderConfig,
+  parseCredentialProviderConfig,
+} from "./plugin-config.js";
+export type { PluginSpawn, PluginSpawnOptions } from "./plugin-exec.js";
+export { DEFAULT_PLUGIN_MAX_OUTPUT_BYTES, DEFAULT_PLUGIN_TIMEOUT_MS } from "./plugin-exec.js";
+export type { PluginKeyring, PluginKeyringOptions } from "./plugin-keyring.js";
+export { createPluginKeyring } from "./plugin-keyring.js";
+export type { CredentialProviderResponse, PluginCacheKeyType } from "./plugin-response.js";
+export { decodeCredentialProviderResponse } from "./plugin-response.js";
 export type { PullSecretOptions } from "./pull-secrets.js";
 export {
   createPullSecretKeyring,
