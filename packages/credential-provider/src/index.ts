@@ -1,3 +1,5 @@
+export type { KeyringOptions } from "./create-keyring.js";
+export { createKeyring, dedupeAuthConfigs } from "./create-keyring.js";
 export type { DockerConfig, DockerConfigEntry, ParseDockerConfigOptions } from "./docker-config.js";
 export { parseDockerConfigEntries, parseDockerConfigJson, parseDockercfg } from "./docker-config.js";
 export { globMatch, isValidGlob } from "./glob.js";
