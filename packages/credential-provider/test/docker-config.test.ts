@@ -23,7 +23,10 @@ describe("parseDockerConfigJson", () => {
       identityToken: "",
       registryToken: "",
     });
-    expect(config.get("tokens.example.com")).toMatchObject({ identityToken: "id-tok", registryToken: "reg-tok" });
+    expect(config.get("tokens.example.com")).toMatchObject({
+      identityToken: "id-tok",
+      registryToken: "reg-tok",
+    });
   });
 
   it("decodes auth, splits on the first colon, and lets it override username/password", () => {

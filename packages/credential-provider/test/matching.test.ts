@@ -58,10 +58,13 @@ describe("globMatch (Go's filepath.Match on a host label)", () => {
     expect(globMatch(pattern, name)).toBe(expected);
   });
 
-  it.each(["[", "[]", "[a-", "[-a]", "a\\", "[a-]"])("%j is a bad pattern that matches nothing", (pattern) => {
-    expect(isValidGlob(pattern)).toBe(false);
-    expect(globMatch(pattern, "a")).toBe(false);
-  });
+  it.each(["[", "[]", "[a-", "[-a]", "a\\", "[a-]"])(
+    "%j is a bad pattern that matches nothing",
+    (pattern) => {
+      expect(isValidGlob(pattern)).toBe(false);
+      expect(globMatch(pattern, "a")).toBe(false);
+    },
+  );
 });
 
 describe("urlsMatch (the kubelet's URLsMatchStr)", () => {
@@ -174,10 +177,7 @@ describe("createStaticKeyring lookup", () => {
 
   it("builds CRI AuthConfigs without the email, and without a server address", () => {
     const [auth] = createStaticKeyring([
-      [
-        "r.io",
-        { username: "u", password: "p", email: "e@x", identityToken: "it", registryToken: "rt" },
-      ],
+      ["r.io", { username: "u", password: "p", email: "e@x", identityToken: "it", registryToken: "rt" }],
     ]).lookup("r.io/x");
     expect(auth).toEqual({
       username: "u",
@@ -196,21 +196,27 @@ describe("createStaticKeyring lookup", () => {
       ["registry-1.docker.io"],
       ["docker.io"],
       ["https://docker.io"],
-    ])("credentials under %j serve busybox, library/busybox, docker.io/... and index.docker.io/...", (key) => {
-      const keyring = createStaticKeyring([[key, entry("hub")]]);
-      for (const image of [
-        "busybox",
-        "busybox:latest",
-        "library/busybox",
-        "docker.io/library/busybox",
-        "index.docker.io/library/busybox@sha256:00",
-        "someone/app",
-      ]) {
-        expect(keyring.lookup(image).map((a) => a.username), image).toEqual(["hub"]);
-      }
-      expect(keyring.lookup("quay.io/busybox")).toEqual([]);
-      expect(keyring.lookup("localhost/busybox")).toEqual([]);
-    });
+    ])(
+      "credentials under %j serve busybox, library/busybox, docker.io/... and index.docker.io/...",
+      (key) => {
+        const keyring = createStaticKeyring([[key, entry("hub")]]);
+        for (const image of [
+          "busybox",
+          "busybox:latest",
+          "library/busybox",
+          "docker.io/library/busybox",
+          "index.docker.io/library/busybox@sha256:00",
+          "someone/app",
+        ]) {
+          expect(
+            keyring.lookup(image).map((a) => a.username),
+            image,
+          ).toEqual(["hub"]);
+        }
+        expect(keyring.lookup("quay.io/busybox")).toEqual([]);
+        expect(keyring.lookup("localhost/busybox")).toEqual([]);
+      },
+    );
 
     it("uses the alias keys only when nothing matched directly (as the kubelet)", () => {
       const keyring = createStaticKeyring([

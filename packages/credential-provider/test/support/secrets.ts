@@ -1,5 +1,10 @@
 /** Passwords the tests use; no warning, error or log line may contain them. */
-export const SECRET_PASSWORDS = ["s3cr3t-pa55", "hunter2:with:colons", "plugin-pw-9000", "other-pw-7"] as const;
+export const SECRET_PASSWORDS = [
+  "s3cr3t-pa55",
+  "hunter2:with:colons",
+  "plugin-pw-9000",
+  "other-pw-7",
+] as const;
 
 export function b64(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");
@@ -29,7 +34,8 @@ export function recordingLogger() {
 
 export function expectNoSecrets(text: string, extra: readonly string[] = []): void {
   for (const secret of [...SECRET_PASSWORDS, ...extra]) {
-    if (text.includes(secret)) throw new Error(`a reported message holds a password (${secret.length} chars)`);
+    if (text.includes(secret))
+      throw new Error(`a reported message holds a password (${secret.length} chars)`);
     const encoded = b64(secret);
     if (text.includes(encoded)) throw new Error("a reported message holds a base64 password");
   }
