@@ -436,8 +436,7 @@ describe("tcpSocket probes", () => {
     const before = tcp.accepted;
     const outcome = await prober.probe("liveness", pod, status, withProbe({ tcpSocket: { port: "tcp" } }));
     expect(outcome).toEqual({ result: "Success", output: "" });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(tcp.accepted).toBe(before + 1);
+    await expect.poll(() => tcp.accepted).toBe(before + 1);
   });
 
   it("fails on a closed port with Go's dial message", async () => {
