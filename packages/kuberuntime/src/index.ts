@@ -1,8 +1,6 @@
 export type { GenerateContainerConfigArgs } from "./container-config.js";
 export { generateContainerConfig } from "./container-config.js";
 export { hashContainer } from "./container-hash.js";
-export type { MinimalImageManagerOptions } from "./image-puller-minimal.js";
-export { createMinimalImageManager, defaultPullPolicy, repositoryOf } from "./image-puller-minimal.js";
 export type { AnnotatedContainerInfo, LabeledContainerInfo } from "./labels.js";
 export {
   ANNOTATION_CONTAINER_HASH,

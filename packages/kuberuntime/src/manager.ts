@@ -4,6 +4,7 @@ import { cpus, hostname as osHostname, totalmem } from "node:os";
 import { join } from "node:path";
 import { ImageSpec, type PodSandboxConfig } from "@nodelet/cri-api";
 import { instrumentImageService, instrumentRuntimeService } from "@nodelet/cri-remote";
+import { createImageManager, type NodeletImageManager, type PullLimitOptions } from "@nodelet/image-manager";
 import { createHandlerRunner } from "@nodelet/lifecycle";
 import {
   type Backoff,
@@ -23,6 +24,7 @@ import {
   type Image,
   type ImageManager,
   type ImageManagerService,
+  type ImagePuller,
   type ImageStats,
   isNodeletError,
   type KubeGenericRuntime,
@@ -46,7 +48,6 @@ import {
 } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
 import { generateContainerConfig } from "./container-config.js";
-import { createMinimalImageManager, pullWithKeyring } from "./image-puller-minimal.js";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels } from "./labels.js";
 import { type StartMetrics, startMetrics } from "./metrics.js";
 import {
@@ -72,8 +73,15 @@ export interface KubeGenericRuntimeManagerOptions {
   runtimeService: RuntimeService;
   /** CRI image service. */
   imageService: ImageManagerService;
-  /** Defaults to a pull-if-not-present manager with the kubelet's policies and backoff. */
+  /**
+   * Decides when to pull (policies, backoff, events). Default: @nodelet/image-manager built from
+   * `imagePuller`, `keyring` and `pullLimits`.
+   */
   imageManager?: ImageManager | undefined;
+  /** Moves the bytes of one pull; the plugin point for a third-party puller. Default: CRI PullImage. */
+  imagePuller?: ImagePuller | undefined;
+  /** Serial/parallel pulls and the registry QPS limit (the kubelet's defaults when unset). */
+  pullLimits?: PullLimitOptions | undefined;
   keyring?: DockerKeyring | undefined;
   logManager?: ContainerLogManager | undefined;
   /** Defaults to @nodelet/lifecycle's runner, executing through this manager. */
@@ -190,6 +198,8 @@ class Manager implements KubeGenericRuntimeManager {
   readonly #podLogsDirectory: string;
   readonly #cgroupV1: boolean;
   readonly #imageManager: ImageManager;
+  /** The image side of the Runtime (pullImage, listImages...), with the same keyring and limits. */
+  readonly #images: NodeletImageManager;
   readonly #handlerRunner: HandlerRunner;
   readonly #probes: ProbeResults;
   readonly #metrics: StartMetrics | undefined;
@@ -212,14 +222,16 @@ class Manager implements KubeGenericRuntimeManager {
     this.#clock = options.clock ?? systemClock;
     this.#probes = options.probeResults ?? noProbeResults;
     this.#metrics = options.registry ? startMetrics(options.registry) : undefined;
-    this.#imageManager =
-      options.imageManager ??
-      createMinimalImageManager({
-        images: imageService,
-        keyring: options.keyring,
-        recorder: options.eventRecorder,
-        clock: this.#clock,
-      });
+    this.#images = createImageManager({
+      images: imageService,
+      ...(options.imagePuller ? { puller: options.imagePuller } : {}),
+      ...(options.keyring ? { keyring: options.keyring } : {}),
+      ...(options.eventRecorder ? { recorder: options.eventRecorder } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
+      ...options.pullLimits,
+      clock: this.#clock,
+    });
+    this.#imageManager = options.imageManager ?? this.#images;
     this.#handlerRunner =
       options.handlerRunner ??
       createHandlerRunner({
@@ -348,41 +360,27 @@ class Manager implements KubeGenericRuntimeManager {
 
   pullImage(
     image: RuntimeImageSpec,
-    _pullSecrets: readonly V1Secret[],
+    pullSecrets: readonly V1Secret[],
     sandboxConfig: PodSandboxConfig | undefined,
     options?: SignalOptions,
   ): Promise<string> {
-    return pullWithKeyring(this.imageService, this.#options.keyring, image.image, sandboxConfig, options);
+    return this.#images.pullImage(image, pullSecrets, sandboxConfig, options);
   }
 
-  async getImageRef(image: RuntimeImageSpec): Promise<string> {
-    const res = await this.imageService.imageStatus(ImageSpec.fromPartial({ image: image.image }), false);
-    return res.image?.id ?? "";
+  getImageRef(image: RuntimeImageSpec): Promise<string> {
+    return this.#images.getImageRef(image);
   }
 
-  async listImages(): Promise<Image[]> {
-    const images = await this.imageService.listImages();
-    return images.map((i) => ({
-      id: i.id,
-      repoTags: i.repoTags,
-      repoDigests: i.repoDigests,
-      size: Number(i.size),
-      spec: {
-        image: i.spec?.image ?? "",
-        runtimeHandler: i.spec?.runtimeHandler ?? "",
-        annotations: i.spec?.annotations ?? {},
-      },
-      pinned: i.pinned,
-    }));
+  listImages(): Promise<Image[]> {
+    return this.#images.listImages();
   }
 
-  async removeImage(image: RuntimeImageSpec): Promise<void> {
-    await this.imageService.removeImage(ImageSpec.fromPartial({ image: image.image }));
+  removeImage(image: RuntimeImageSpec): Promise<void> {
+    return this.#images.removeImage(image);
   }
 
-  async imageStats(): Promise<ImageStats> {
-    const images = await this.imageService.listImages();
-    return { totalStorageBytes: images.reduce((sum, i) => sum + Number(i.size), 0) };
+  imageStats(): Promise<ImageStats> {
+    return this.#images.imageStats();
   }
 
   // --- StreamingRuntime and CommandRunner --------------------------------------------------

@@ -1,4 +1,6 @@
 import { ContainerFilter } from "@nodelet/cri-api";
+import { createRemotePuller } from "@nodelet/image-manager";
+import type { ImagePuller, ImagePullRequest } from "@nodelet/runtime-api";
 import { ErrorCode, findContainerStatusByName, isNodeletError } from "@nodelet/runtime-api";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,5 +101,27 @@ describe("the other Runtime methods against containerd", () => {
     );
     expect(text).toMatch(/kubelet_run_podsandbox_duration_seconds_count\{runtime_handler=""\} 1/);
     expect(text).toMatch(/kubelet_runtime_operations_total\{operation_type="run_podsandbox"\} 1/);
+  });
+
+  it("pulls through a custom ImagePuller passed to createKubeGenericRuntimeManager", async () => {
+    const requests: ImagePullRequest[] = [];
+    const real = createRemotePuller(h.images);
+    // A third party's puller: here it records what it is asked and delegates the bytes.
+    const custom: ImagePuller = {
+      pullImage: (request) => {
+        requests.push(request);
+        return real.pullImage(request);
+      },
+    };
+    const manager = await h.newManager({ imagePuller: custom });
+    const image = h.env.images.bench[2] as string;
+    const pod = h.pod("custom-puller", [
+      busybox(h.env, "app", ["sleep", "3600"], { image, imagePullPolicy: "Always" }),
+    ]);
+    const result = await h.sync(pod, undefined, manager);
+    expect(result.error()).toBeUndefined();
+    expect(requests.map((r) => r.image)).toEqual([image]);
+    expect(findContainerStatusByName(await h.status(pod, manager), "app")?.state).toBe("running");
+    expect(h.events.some((e) => e.pod === "custom-puller" && e.reason === "Pulled")).toBe(true);
   });
 });
