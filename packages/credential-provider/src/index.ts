@@ -3,7 +3,6 @@ export { createKeyring, dedupeAuthConfigs } from "./create-keyring.js";
 export type { DockerConfig, DockerConfigEntry, ParseDockerConfigOptions } from "./docker-config.js";
 export { parseDockerConfigEntries, parseDockerConfigJson, parseDockercfg } from "./docker-config.js";
 export { globMatch, isValidGlob } from "./glob.js";
-export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
 export {
   DOCKER_HUB_ALIASES,
   DOCKER_HUB_REGISTRY,

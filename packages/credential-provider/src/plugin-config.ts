@@ -1,7 +1,6 @@
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, NodeletError, parseGoDurationNanos } from "@nodelet/runtime-api";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { parseGoDurationNanos } from "./go-duration.js";
 import { DEFAULT_MAX_FILE_BYTES, readRegularFile } from "./read-file.js";
 import { matchPatternProblem } from "./url-match.js";
 

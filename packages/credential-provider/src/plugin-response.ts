@@ -1,6 +1,5 @@
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, NodeletError, parseGoDurationNanos } from "@nodelet/runtime-api";
 import { z } from "zod";
-import { parseGoDurationNanos } from "./go-duration.js";
 import { formatFieldPath } from "./plugin-config.js";
 
 export type PluginCacheKeyType = "Image" | "Registry" | "Global";

@@ -36,8 +36,6 @@ describe("public API", () => {
       "parseDockerConfigEntries",
       "parseDockerConfigJson",
       "parseDockercfg",
-      "parseGoDuration",
-      "parseGoDurationNanos",
       "parsePullSecrets",
       "parseSchemelessUrl",
       "registryOf",

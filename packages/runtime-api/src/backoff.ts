@@ -91,31 +91,3 @@ export function formatGoDuration(ms: number): string {
   else out += secText;
   return out;
 }
-
-const GO_DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/**
- * Parses a Go duration ("300ms", "1m30s", "2h", "0") into milliseconds, as Kubernetes config
- * files write them. Returns undefined for anything else, so callers can name the bad field.
- */
-export function parseGoDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (trimmed === "0" || trimmed === "-0" || trimmed === "+0") return 0;
-  const match = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(trimmed);
-  if (!match) return undefined;
-  let total = 0;
-  for (const part of trimmed
-    .slice(match[1]?.length ?? 0)
-    .matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * (GO_DURATION_UNITS[part[2] as string] as number);
-  }
-  return match[1] === "-" ? -total : total;
-}

@@ -1,5 +1,5 @@
 export type { Backoff, BackoffOptions } from "./backoff.js";
-export { createBackoff, formatGoDuration, KUBELET_BACKOFF, parseGoDuration } from "./backoff.js";
+export { createBackoff, formatGoDuration, KUBELET_BACKOFF } from "./backoff.js";
 export type { Clock, ManualClock } from "./clock.js";
 export { createManualClock, systemClock } from "./clock.js";
 export type {
@@ -43,6 +43,7 @@ export {
   NodeletError,
   UnsupportedRuntimeApiVersionError,
 } from "./errors.js";
+export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
 export type {
   V1Capabilities,
   V1Container,
