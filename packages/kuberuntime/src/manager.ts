@@ -2,6 +2,7 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { cpus, hostname as osHostname, totalmem } from "node:os";
 import { join } from "node:path";
+import { createKeyring, createPluginKeyring } from "@nodelet/credential-provider";
 import { ImageSpec, type PodSandboxConfig } from "@nodelet/cri-api";
 import { instrumentImageService, instrumentRuntimeService } from "@nodelet/cri-remote";
 import { createImageManager, type NodeletImageManager, type PullLimitOptions } from "@nodelet/image-manager";
@@ -82,7 +83,16 @@ export interface KubeGenericRuntimeManagerOptions {
   imagePuller?: ImagePuller | undefined;
   /** Serial/parallel pulls and the registry QPS limit (the kubelet's defaults when unset). */
   pullLimits?: PullLimitOptions | undefined;
+  /**
+   * Credentials for pulls. Default: @nodelet/credential-provider's keyring — pod pull secrets, the
+   * docker config in `rootDirectory` (then cwd, $HOME/.docker, /.docker), then the plugins of
+   * `imageCredentialProviderConfigFile` when given.
+   */
   keyring?: DockerKeyring | undefined;
+  /** The kubelet's --image-credential-provider-config. */
+  imageCredentialProviderConfigFile?: string | undefined;
+  /** The kubelet's --image-credential-provider-bin-dir. */
+  imageCredentialProviderBinDir?: string | undefined;
   logManager?: ContainerLogManager | undefined;
   /** Defaults to @nodelet/lifecycle's runner, executing through this manager. */
   handlerRunner?: HandlerRunner | undefined;
@@ -161,7 +171,40 @@ export async function createKubeGenericRuntimeManager(
   const podLogsDirectory = options.podLogsDirectory ?? "/var/log/pods";
   await mkdir(podLogsDirectory, { recursive: true, mode: 0o755 });
   const cgroupV1 = options.cgroupV1 ?? (await detectCgroupV1());
-  return new Manager(options, runtimeService, imageService, version.runtimeName, podLogsDirectory, cgroupV1);
+  const keyring = options.keyring ?? (await defaultKeyring(options));
+  return new Manager(
+    { ...options, keyring },
+    runtimeService,
+    imageService,
+    version.runtimeName,
+    podLogsDirectory,
+    cgroupV1,
+  );
+}
+
+/** The kubelet's keyring: pull secrets, node docker config, then exec plugins when configured. */
+async function defaultKeyring(options: KubeGenericRuntimeManagerOptions): Promise<DockerKeyring> {
+  const configFile = options.imageCredentialProviderConfigFile;
+  if (configFile !== undefined && options.imageCredentialProviderBinDir === undefined) {
+    throw new NodeletError(
+      ErrorCode.InvalidConfig,
+      "imageCredentialProviderConfigFile is set but imageCredentialProviderBinDir is not: give both (the plugins are looked up by name in the bin dir)",
+    );
+  }
+  const plugins =
+    configFile !== undefined
+      ? await createPluginKeyring({
+          config: configFile,
+          binDir: options.imageCredentialProviderBinDir as string,
+          ...(options.clock ? { clock: options.clock } : {}),
+          ...(options.registry ? { registry: options.registry } : {}),
+        })
+      : undefined;
+  return createKeyring({
+    nodeConfig: { rootDir: options.rootDirectory },
+    ...(plugins ? { plugins } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
 }
 
 async function detectCgroupV1(): Promise<boolean> {

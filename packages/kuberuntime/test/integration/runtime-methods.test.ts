@@ -124,4 +124,39 @@ describe("the other Runtime methods against containerd", () => {
     expect(findContainerStatusByName(await h.status(pod, manager), "app")?.state).toBe("running");
     expect(h.events.some((e) => e.pod === "custom-puller" && e.reason === "Pulled")).toBe(true);
   });
+
+  it("pulls from the auth registry with the node's docker config in the root directory", async () => {
+    const { writeFile, mkdtemp } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const rootDirectory = await mkdtemp(join(tmpdir(), "nodelet-kr-auth-"));
+    const auth = Buffer.from(`${h.env.auth.username}:${h.env.auth.password}`).toString("base64");
+    await writeFile(
+      join(rootDirectory, "config.json"),
+      JSON.stringify({ auths: { [h.env.registries.auth]: { auth } } }),
+    );
+    const manager = await h.newManager({ rootDirectory });
+    const pod = h.pod("auth-pull", [
+      busybox(h.env, "app", ["sleep", "3600"], {
+        image: h.env.images.authBusybox,
+        imagePullPolicy: "Always",
+      }),
+    ]);
+    const result = await h.sync(pod, undefined, manager);
+    expect(result.error()).toBeUndefined();
+    expect(findContainerStatusByName(await h.status(pod, manager), "app")?.state).toBe("running");
+
+    // Without it, the same pull is refused by the registry: ErrImagePull with the 401 kept.
+    const anonymous = await h.newManager();
+    const other = h.pod("auth-pull-anon", [
+      busybox(h.env, "app", ["sleep", "3600"], {
+        image: h.env.images.authBusybox,
+        imagePullPolicy: "Always",
+      }),
+    ]);
+    const refused = await h.sync(other, undefined, anonymous);
+    const step = refused.syncResults.find((r) => r.action === "StartContainer");
+    expect(step?.error).toBe(ErrorCode.ErrImagePull);
+    expect(step?.message).toContain("401 Unauthorized");
+  });
 });
