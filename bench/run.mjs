@@ -3,11 +3,12 @@ import { cpus } from "node:os";
 import { readTestEnv } from "@nodelet/testenv";
 import { criRemoteSuite } from "./cri-remote.bench.mjs";
 import { printTable, writeResults } from "./harness.mjs";
+import { imageManagerSuite } from "./image-manager.bench.mjs";
 import { kuberuntimeSuite } from "./kuberuntime.bench.mjs";
 
 const env = await readTestEnv();
 const rows = [];
-for (const suite of [criRemoteSuite, kuberuntimeSuite]) rows.push(...(await suite(env)));
+for (const suite of [criRemoteSuite, kuberuntimeSuite, imageManagerSuite]) rows.push(...(await suite(env)));
 printTable(rows);
 const file = writeResults(rows, {
   date: new Date().toISOString(),
