@@ -1,1 +1,66 @@
-export {};
+// `nodelet`: parse flags and config like the kubelet, start the agent, stop cleanly on SIGTERM/SIGINT
+// (pods keep running, as with the kubelet).
+import { isNodeletError } from "@nodelet/runtime-api";
+import { createAgent } from "./agent.js";
+import { parseFlags, resolveConfig } from "./flags.js";
+import { createLogger } from "./logging.js";
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`nodelet: ${message}\n`);
+  process.exit(exitCode);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    fail(`${err instanceof Error ? err.message : String(err)}\nRun 'nodelet --help' for the flags.`, 2);
+  }
+  if (flags.help !== undefined) {
+    process.stdout.write(flags.help);
+    return;
+  }
+  if (flags.version !== undefined) {
+    process.stdout.write(`${flags.version}\n`);
+    return;
+  }
+  let resolved: Awaited<ReturnType<typeof resolveConfig>>;
+  try {
+    resolved = await resolveConfig({ flags });
+  } catch (err) {
+    fail(isNodeletError(err) || err instanceof Error ? err.message : String(err), 1);
+  }
+  const { config, warnings } = resolved;
+  const logger = createLogger({ verbosity: config.verbosity });
+  for (const warning of warnings) logger.warn(warning);
+
+  const agent = createAgent({ config, logger });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    await agent.start();
+  } catch (err) {
+    logger.error(
+      { code: isNodeletError(err) ? err.code : undefined },
+      err instanceof Error ? err.message : String(err),
+    );
+    await agent.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,473 @@
+// The node agent: pod sources -> pod config -> pod workers -> kuberuntime.syncPod, with the PLEG,
+// probes and periodic syncs waking the workers, and the HTTP API showing what happens.
+import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
+import { createImageGCManager, type ImageGCManager } from "@nodelet/image-manager";
+import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
+import {
+  type ContainerProbeStatus,
+  createProbeManager,
+  createProber,
+  type ProbeManager,
+} from "@nodelet/lifecycle";
+import {
+  type Clock,
+  type ContainerID,
+  createBackoff,
+  ErrorCode,
+  type ImageManagerService,
+  isNodeletError,
+  KUBELET_BACKOFF,
+  type PodStatus,
+  type RuntimeService,
+  systemClock,
+  type V1Pod,
+  type V1PodStatus,
+} from "@nodelet/runtime-api";
+import { Registry } from "prom-client";
+import type { NodeletConfig } from "./config.js";
+import { createLoggingRecorder, type Logger } from "./logging.js";
+import { type AgentMetrics, createAgentMetrics } from "./metrics.js";
+import { createPleg, type Pleg } from "./pleg.js";
+import { createPodConfig, type PodConfig } from "./pod-config.js";
+import { type ContainerSyncError, generatePodStatus, podIsTerminal } from "./pod-status.js";
+import { createPodWorkers, type PodUpdateType, type PodWorkers } from "./pod-workers.js";
+import { type AgentServer, type AgentView, createAgentServer } from "./server.js";
+import { createManifestDirSource } from "./sources/manifest-dir.js";
+import { createManifestUrlSource } from "./sources/manifest-url.js";
+import type { PodSource } from "./sources/types.js";
+
+/** The kubelet's housekeeping period: orphan cleanup and the like. */
+const HOUSEKEEPING_MS = 2000;
+/** Image GC runs every 5 minutes, as the kubelet's. */
+const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+
+export interface AgentOptions {
+  config: NodeletConfig;
+  logger: Logger;
+  clock?: Clock;
+  registry?: Registry;
+  /** Test hook: run image GC this often instead of every 5 minutes (0 = never). */
+  imageGCPeriodMs?: number;
+}
+
+export interface Agent {
+  /** Connects to the runtime, starts the sources, loops and the HTTP API. Resolves with where it listens. */
+  start(): Promise<{ address: string; port: number }>;
+  /** Stops everything and leaves the pods running, as the kubelet does on exit. */
+  stop(): Promise<void>;
+  readonly view: AgentView;
+}
+
+interface PodState {
+  pod: V1Pod;
+  status: V1PodStatus | undefined;
+  lastSyncErrors: Map<string, ContainerSyncError>;
+  firstSeenAt: number;
+  startObserved: boolean;
+}
+
+function podRef(pod: V1Pod): { pod: string } {
+  return { pod: `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}` };
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const registry = options.registry ?? new Registry();
+  const recorder = createLoggingRecorder(logger);
+  const metrics: AgentMetrics = createAgentMetrics(registry);
+  const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
+  const states = new Map<string, PodState>();
+
+  let runtimeService: RuntimeService | undefined;
+  let imageService: ImageManagerService | undefined;
+  let runtime: KubeGenericRuntimeManager | undefined;
+  let probes: ProbeManager | undefined;
+  let imageGC: ImageGCManager | undefined;
+  let pleg: Pleg | undefined;
+  let podConfig: PodConfig | undefined;
+  let workers: PodWorkers<V1Pod> | undefined;
+  let server: AgentServer | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
+  let lastSyncLoopAt = clock.now();
+
+  const needRuntime = (): KubeGenericRuntimeManager => {
+    if (!runtime) throw new Error("the agent is not started");
+    return runtime;
+  };
+
+  const uidOf = (pod: V1Pod) => pod.metadata.uid ?? "";
+
+  async function readStatus(pod: V1Pod): Promise<PodStatus> {
+    return needRuntime().getPodStatus(
+      uidOf(pod),
+      pod.metadata.name ?? "",
+      pod.metadata.namespace ?? "default",
+    );
+  }
+
+  function probeStatuses(pod: V1Pod, status: PodStatus): ContainerProbeStatus[] {
+    const seen = new Set<string>();
+    const out: ContainerProbeStatus[] = [];
+    for (const c of status.containerStatuses) {
+      if (seen.has(c.name)) continue; // newest first: the current instance
+      seen.add(c.name);
+      out.push({
+        name: c.name,
+        containerId: c.id,
+        state: c.state === "running" ? "running" : c.state === "exited" ? "terminated" : "waiting",
+        ...(c.startedAt ? { startedAtMs: c.startedAt.getTime() } : {}),
+      });
+    }
+    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+      if (!seen.has(c.name)) out.push({ name: c.name, state: "waiting" });
+    }
+    return out;
+  }
+
+  function specOf(pod: V1Pod, name: string) {
+    return [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === name);
+  }
+
+  async function syncPod(pod: V1Pod, type: Exclude<PodUpdateType, "kill">): Promise<void> {
+    const rt = needRuntime();
+    const state = states.get(uidOf(pod));
+    if (!state) return;
+    // A pod that reached Succeeded or Failed is done: nothing restarts it (its spec cannot change
+    // under the same UID), as the kubelet stops syncing terminal pods.
+    if (state.status && podIsTerminal(state.status)) return;
+    const before = await readStatus(pod);
+    const result = await rt.syncPod(pod, before, [], backOff);
+    if (result.syncError) {
+      logger.error({ ...podRef(pod), code: result.syncError.code }, result.syncError.message);
+    }
+    for (const step of result.syncResults) {
+      if (step.action !== "StartContainer") continue;
+      if (step.error) {
+        state.lastSyncErrors.set(step.target, { reason: step.error, message: step.message });
+        logger.warn({ ...podRef(pod), container: step.target, reason: step.error }, step.message);
+      } else {
+        state.lastSyncErrors.delete(step.target);
+      }
+    }
+    const after = await readStatus(pod);
+    probes?.updatePodStatus(pod, probeStatuses(pod, after));
+    const status = generatePodStatus({
+      pod,
+      podStatus: after,
+      previous: state.status,
+      lastSyncErrors: state.lastSyncErrors,
+      readiness: (id: ContainerID) => {
+        const name = after.containerStatuses.find((c) => c.id.id === id.id)?.name;
+        const spec = name ? specOf(pod, name) : undefined;
+        return spec?.readinessProbe ? (probes?.isReady(id) ?? false) : true;
+      },
+      started: (id: ContainerID) => {
+        const name = after.containerStatuses.find((c) => c.id.id === id.id)?.name;
+        const spec = name ? specOf(pod, name) : undefined;
+        return spec?.startupProbe ? (probes?.isStarted(id) ?? false) : undefined;
+      },
+      hostIPs: [],
+      now: new Date(clock.now()),
+    });
+    state.status = status;
+    if (!state.startObserved && status.phase === "Running") {
+      const allRunning = (status.containerStatuses ?? []).every((c) => c.state?.running);
+      if (allRunning) {
+        state.startObserved = true;
+        metrics.podStartDuration.observe((clock.now() - state.firstSeenAt) / 1000);
+      }
+    }
+    logger.debug({ ...podRef(pod), type, phase: status.phase }, "synced pod");
+  }
+
+  async function killPod(pod: V1Pod): Promise<void> {
+    const rt = needRuntime();
+    const uid = uidOf(pod);
+    probes?.removePod(uid);
+    const running = (await rt.getPods(false)).find((p) => p.id === uid);
+    if (running) {
+      logger.info(podRef(pod), "killing pod: its manifest is gone or changed");
+      await rt.killPod(pod, running);
+    }
+    states.delete(uid);
+  }
+
+  /** Runtime pods no source describes are killed once every source has been read, as the kubelet does. */
+  async function cleanupOrphans(): Promise<void> {
+    if (!podConfig?.allSourcesReady() || !pleg || !workers) return;
+    const active = new Set(workers.active());
+    for (const pod of pleg.pods()) {
+      if (states.has(pod.id) || active.has(pod.id)) continue;
+      const running =
+        pod.containers.some((c) => c.state === "running") || pod.sandboxes.some((s) => s.state === "running");
+      if (!running) continue;
+      metrics.orphanedRuntimePods.inc();
+      logger.info({ pod: `${pod.namespace}/${pod.name}`, uid: pod.id }, "killing a pod no source describes");
+      await needRuntime().killPod(undefined, pod);
+    }
+  }
+
+  const view: AgentView = {
+    pods: () => [...states.values()].map((s) => ({ ...s.pod, ...(s.status ? { status: s.status } : {}) })),
+    runningPods: () => needRuntime().getPods(false),
+    healthChecks: () => {
+      const checks = [{ name: "ping", ok: true, message: "" }];
+      const plegHealth = pleg?.healthy() ?? { ok: false, message: "pleg is not running" };
+      checks.push({ name: "pleg", ...plegHealth });
+      const sinceSync = clock.now() - lastSyncLoopAt;
+      const syncLimit = Math.max(2 * config.syncFrequencyMs, 3 * 60_000);
+      checks.push({
+        name: "syncloop",
+        ok: sinceSync <= syncLimit,
+        message: sinceSync <= syncLimit ? "" : `sync loop last ran ${Math.round(sinceSync / 1000)}s ago`,
+      });
+      return checks;
+    },
+    registry,
+  };
+
+  function every(ms: number, task: () => Promise<void> | void, name: string): void {
+    if (ms <= 0) return;
+    const schedule = () => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        Promise.resolve()
+          .then(task)
+          .catch((err: unknown) =>
+            logger.error(
+              { task: name, err: err instanceof Error ? err.message : String(err) },
+              `${name} failed`,
+            ),
+          )
+          .finally(() => {
+            if (!stopping) schedule();
+          });
+      }, ms);
+      timers.add(timer);
+    };
+    schedule();
+  }
+
+  return {
+    view,
+    async start() {
+      runtimeService = await createRemoteRuntimeService(config.containerRuntimeEndpoint, {
+        requestTimeoutMs: config.runtimeRequestTimeoutMs,
+      });
+      imageService = await createRemoteImageService(config.containerRuntimeEndpoint, {
+        requestTimeoutMs: config.runtimeRequestTimeoutMs,
+      });
+      const prober = createProber({
+        commandRunner: {
+          runInContainer: (id, cmd, timeout) => needRuntime().runInContainer(id, cmd, timeout),
+        },
+        podIPs: (pod) => states.get(uidOf(pod))?.status?.podIPs?.map((p) => p.ip) ?? [],
+        eventRecorder: recorder,
+        registry,
+        clock,
+      });
+      probes = createProbeManager({
+        prober,
+        clock,
+        startedAtMs: clock.now(),
+        onResultChange: (change) => {
+          const state = states.get(change.podUid);
+          logger.debug(
+            {
+              ...(state ? podRef(state.pod) : {}),
+              container: change.containerName,
+              probe: change.type,
+              result: change.result,
+            },
+            "probe result changed",
+          );
+          if (state) workers?.update(state.pod, "sync");
+        },
+      });
+      runtime = await createKubeGenericRuntimeManager({
+        runtimeService,
+        imageService,
+        rootDirectory: config.rootDir,
+        podLogsDirectory: config.podLogsDir,
+        nodeName: config.nodeName,
+        probeResults: probes,
+        eventRecorder: recorder,
+        registry,
+        clock,
+        cpuCFSQuota: config.cpuCFSQuota,
+        cpuCFSQuotaPeriodUs: config.cpuCFSQuotaPeriodMs * 1000,
+        seccompDefault: config.seccompDefault,
+        pullLimits: {
+          serializeImagePulls: config.serializeImagePulls,
+          ...(config.maxParallelImagePulls !== undefined
+            ? { maxParallelImagePulls: config.maxParallelImagePulls }
+            : {}),
+          registryPullQPS: config.registryPullQPS,
+          registryBurst: config.registryBurst,
+        },
+        ...(config.imageCredentialProviderConfig !== undefined
+          ? { imageCredentialProviderConfigFile: config.imageCredentialProviderConfig }
+          : {}),
+        ...(config.imageCredentialProviderBinDir !== undefined
+          ? { imageCredentialProviderBinDir: config.imageCredentialProviderBinDir }
+          : {}),
+      });
+      const versionInfo = await runtime.version();
+      logger.info(
+        {
+          runtime: runtime.type(),
+          version: versionInfo.toString(),
+          endpoint: config.containerRuntimeEndpoint,
+          node: config.nodeName,
+        },
+        "connected to the container runtime",
+      );
+      imageGC = createImageGCManager({
+        images: imageService,
+        runtime: runtimeService,
+        policy: {
+          highThresholdPercent: config.imageGCHighThresholdPercent,
+          lowThresholdPercent: config.imageGCLowThresholdPercent,
+          minAgeMs: config.imageMinimumGCAgeMs,
+          maxAgeMs: config.imageMaximumGCAgeMs,
+        },
+        clock,
+        registry,
+        nodeName: config.nodeName,
+      });
+
+      workers = createPodWorkers<V1Pod>({
+        uidOf,
+        sync: syncPod,
+        kill: killPod,
+        onError: (pod, type, err) => {
+          const code = isNodeletError(err) ? err.code : ErrorCode.Unknown;
+          logger.error(
+            { ...podRef(pod), type, code, err: err instanceof Error ? err.message : String(err) },
+            "pod worker failed; the next sync retries",
+          );
+        },
+        onDone: (_pod, type, ms) => metrics.observePodWorker(type, ms / 1000),
+      });
+
+      // PLEG: every change the runtime shows wakes the pod's worker.
+      pleg = createPleg({
+        runtime,
+        clock,
+        onEvents: (events, pods) => {
+          metrics.updateRunning(pods);
+          for (const uid of new Set(events.map((e) => e.id))) {
+            const state = states.get(uid);
+            if (state) workers?.update(state.pod, "sync");
+          }
+          for (const e of events)
+            logger.debug({ uid: e.id, container: e.data, event: e.type }, "pod lifecycle event");
+        },
+        onRelist: (durationMs, intervalMs) => {
+          metrics.plegRelistDuration.observe(durationMs / 1000);
+          if (intervalMs > 0) metrics.plegRelistInterval.observe(intervalMs / 1000);
+          metrics.plegLastSeen.set(clock.now() / 1000);
+        },
+        onError: (err) =>
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, "PLEG relist failed"),
+      });
+      await pleg.relist(); // adoption starts from what the runtime already runs
+
+      const sources: PodSource[] = [];
+      if (config.staticPodPath) {
+        sources.push(
+          createManifestDirSource({
+            dir: config.staticPodPath,
+            nodeName: config.nodeName,
+            fileCheckFrequencyMs: config.fileCheckFrequencyMs,
+            clock,
+            logger,
+          }),
+        );
+      }
+      if (config.staticPodURL) {
+        sources.push(
+          createManifestUrlSource({
+            url: config.staticPodURL,
+            nodeName: config.nodeName,
+            httpCheckFrequencyMs: config.httpCheckFrequencyMs,
+            clock,
+            logger,
+          }),
+        );
+      }
+      podConfig = createPodConfig(sources, { logger });
+      podConfig.onChange((change) => {
+        for (const pod of change.removed) workers?.update(pod, "kill");
+        for (const pod of change.added) {
+          states.set(uidOf(pod), {
+            pod,
+            status: undefined,
+            lastSyncErrors: new Map(),
+            firstSeenAt: clock.now(),
+            startObserved: false,
+          });
+          probes?.addPod(pod);
+          logger.info(podRef(pod), "pod added");
+          workers?.update(pod, "create");
+        }
+        for (const pod of change.updated) {
+          const state = states.get(uidOf(pod));
+          if (state) state.pod = pod;
+          workers?.update(pod, "update");
+        }
+        metrics.desiredPods.set({ static: "true" }, states.size);
+        for (const e of podConfig?.errors() ?? [])
+          logger.error({ source: e.source, origin: e.origin }, e.error.message);
+      });
+      podConfig.start();
+      pleg.start();
+
+      every(
+        config.syncFrequencyMs,
+        () => {
+          lastSyncLoopAt = clock.now();
+          for (const state of states.values()) workers?.update(state.pod, "sync");
+        },
+        "periodic sync",
+      );
+      every(HOUSEKEEPING_MS, cleanupOrphans, "housekeeping");
+      const gc = imageGC;
+      every(
+        options.imageGCPeriodMs ?? IMAGE_GC_PERIOD_MS,
+        async () => {
+          await gc.detectImages();
+          await gc.garbageCollect();
+        },
+        "image garbage collection",
+      );
+
+      server = createAgentServer({
+        address: config.address,
+        port: config.port,
+        ...(config.tlsCertFile && config.tlsPrivateKeyFile
+          ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile } }
+          : {}),
+        ...(config.authenticationTokenFile ? { tokenFile: config.authenticationTokenFile } : {}),
+        view,
+        logger,
+      });
+      return server.listen();
+    },
+    async stop() {
+      stopping = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await podConfig?.stop();
+      await pleg?.stop();
+      await workers?.stop();
+      await probes?.stop();
+      await server?.close();
+      runtimeService?.close();
+      imageService?.close();
+      logger.info("stopped; pods keep running");
+    },
+  };
+}

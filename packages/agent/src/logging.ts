@@ -1,0 +1,73 @@
+// Structured logs (pino), readable on a terminal; the kubelet's events become log lines.
+import type { EventRecorder } from "@nodelet/runtime-api";
+import { type Logger, pino } from "pino";
+
+export type { Logger };
+
+export interface LoggerOptions {
+  /** The kubelet's -v: 0 info, 1-3 more detail (debug), 4+ everything (trace). */
+  verbosity?: number;
+  /** Pretty lines on a terminal, JSON otherwise; default: pretty when stdout is a TTY. */
+  pretty?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const v = options.verbosity ?? 0;
+  const level = v >= 4 ? "trace" : v >= 1 ? "debug" : "info";
+  const pretty = options.pretty ?? (process.stdout.isTTY === true && options.destination === undefined);
+  if (pretty) {
+    return pino({
+      level,
+      transport: {
+        target: "pino-pretty",
+        options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+      },
+    });
+  }
+  return options.destination ? pino({ level }, options.destination) : pino({ level });
+}
+
+export interface RecordedEvent {
+  time: number;
+  namespace: string;
+  pod: string;
+  uid: string;
+  container?: string | undefined;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** An EventRecorder that logs each event (pod, container, reason) and keeps the latest ones. */
+export function createLoggingRecorder(
+  logger: Logger,
+  keep = 500,
+): EventRecorder & { recent(): RecordedEvent[] } {
+  const recent: RecordedEvent[] = [];
+  return {
+    event(object, type, reason, message) {
+      const container = /\{(.+)\}/.exec(object.fieldPath ?? "")?.[1];
+      const entry: RecordedEvent = {
+        time: Date.now(),
+        namespace: object.namespace,
+        pod: object.name,
+        uid: object.uid,
+        container,
+        type,
+        reason,
+        message,
+      };
+      recent.push(entry);
+      if (recent.length > keep) recent.shift();
+      const fields = {
+        pod: `${object.namespace}/${object.name}`,
+        ...(container ? { container } : {}),
+        reason,
+      };
+      if (type === "Warning") logger.warn(fields, message);
+      else logger.info(fields, message);
+    },
+    recent: () => [...recent],
+  };
+}
