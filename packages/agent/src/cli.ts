@@ -15,7 +15,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     flags = parseFlags(argv);
   } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\nRun 'nodelet --help' for the flags.`, 2);
+    fail(err instanceof Error ? err.message : String(err), 2);
   }
   if (flags.help !== undefined) {
     process.stdout.write(flags.help);

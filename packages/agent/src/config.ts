@@ -15,6 +15,7 @@ import {
   quantityToInt,
 } from "@nodelet/runtime-api";
 import { z } from "zod";
+import { isLoopbackAddress } from "./loopback.js";
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
@@ -470,15 +471,6 @@ function configError(origin: string, errors: FieldError[]): NodeletError {
 // Rules across fields, checked on the resolved configuration.
 
 /** True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
-export function isLoopbackAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return address.startsWith("127.");
-  if (family !== 6) return false;
-  // The URL parser writes IPv6 addresses in their canonical form: [::1], [::ffff:7f00:1].
-  const host = new URL(`http://[${address}]`).hostname;
-  return host === "[::1]" || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
-}
-
 /**
  * Problems between fields of a resolved configuration, in the kubelet's words (field, then
  * its flag when there is one). Empty when the configuration is usable.

@@ -5,6 +5,7 @@
 // except /healthz requires `Authorization: Bearer <token>` (the kubelet serves /healthz on its own
 // unauthenticated healthz port; the agent has one port, so /healthz stays open for liveness checks
 // and says nothing beyond which checks fail).
+
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
@@ -14,10 +15,11 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { type AddressInfo, isIP } from "node:net";
+import type { AddressInfo } from "node:net";
 import { ErrorCode, NodeletError, type Pod, type V1Pod } from "@nodelet/runtime-api";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { isLoopbackAddress } from "./loopback.js";
 
 /** What the server shows; the agent implements it. */
 export interface AgentView {
@@ -54,18 +56,6 @@ export interface AgentServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /** Whether plain HTTP may be served on `address`: 127.0.0.0/8, ::1 (also IPv4-mapped) or "localhost". */
-export function isLoopbackAddress(address: string): boolean {
-  const host = address.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  if (isIP(host) === 6) {
-    if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-    return mapped !== null && (mapped[1] as string).startsWith("127.");
-  }
-  return false;
-}
-
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }

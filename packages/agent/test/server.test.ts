@@ -10,12 +10,12 @@ import { ErrorCode, NodeletError, type Pod, type V1Pod } from "@nodelet/runtime-
 import { pino } from "pino";
 import { Counter, Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { isLoopbackAddress } from "../src/loopback.js";
 import {
   type AgentServer,
   type AgentServerOptions,
   type AgentView,
   createAgentServer,
-  isLoopbackAddress,
 } from "../src/server.js";
 
 const silent = pino({ level: "silent" });
