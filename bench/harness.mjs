@@ -85,9 +85,12 @@ export function printTable(rows) {
     r.unit,
     fmt(r.ours.median),
     fmt(r.ours.p95),
-    fmt(r.bare.median),
-    fmt(r.bare.p95),
-    `${r.ratio.toFixed(3)}${r.ratio <= (r.target ?? 1.05) ? "" : " (!)"}`,
+    r.bare ? fmt(r.bare.median) : "-",
+    r.bare ? fmt(r.bare.p95) : "-",
+    // Rows without a target are measurements to read, not ratios to hold under 1.05.
+    r.ratio === undefined
+      ? "-"
+      : `${r.ratio.toFixed(3)}${r.target === null || r.ratio <= (r.target ?? 1.05) ? "" : " (!)"}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) =>
