@@ -382,6 +382,9 @@ export function createAgent(options: AgentOptions): Agent {
             dir: config.staticPodPath,
             nodeName: config.nodeName,
             fileCheckFrequencyMs: config.fileCheckFrequencyMs,
+            // The kubelet reacts to inotify at once; a short quiet time still folds an editor's
+            // write-rename-chmod burst into one read.
+            debounceMs: 20,
             clock,
             logger,
           }),
