@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import {
   type EnvironmentContext,
   expandContainerCommandAndArgs,
-  expandVariableReferences,
   makeEnvironmentVariables,
 } from "../src/env.js";
 
@@ -38,30 +37,6 @@ function env(list: V1EnvVar[], extra: Partial<V1Container> = {}): Record<string,
   const { pod, container } = setup(list, extra);
   return asObject(makeEnvironmentVariables(pod, container, context));
 }
-
-describe("expandVariableReferences", () => {
-  const vars = new Map([
-    ["A", "x"],
-    ["EMPTY", ""],
-  ]);
-  it.each([
-    ["$(A)", "x"],
-    ["pre-$(A)-post", "pre-x-post"],
-    ["$(A)$(A)", "xx"],
-    ["$(EMPTY)", ""],
-    ["$(UNKNOWN)", "$(UNKNOWN)"],
-    ["$$(A)", "$(A)"],
-    ["$$$(A)", "$x"],
-    ["$$", "$"],
-    ["$", "$"],
-    ["a$b", "a$b"],
-    ["$(A", "$(A"],
-    ["$()", "$()"],
-    ["100%", "100%"],
-  ])("%j → %j", (input, expected) => {
-    expect(expandVariableReferences(input, vars)).toBe(expected);
-  });
-});
 
 describe("makeEnvironmentVariables", () => {
   it("expands values against earlier variables only", () => {

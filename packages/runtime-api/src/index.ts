@@ -43,6 +43,7 @@ export {
   NodeletError,
   UnsupportedRuntimeApiVersionError,
 } from "./errors.js";
+export { expandVariableReferences } from "./expansion.js";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
 export type {
   V1Capabilities,
