@@ -1,7 +1,8 @@
 import { type ChannelOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { type CallOptions, ErrorCode, NodeletError } from "@nodelet/runtime-api";
 import type { ParsedEndpoint } from "./endpoint.js";
 import { fromGrpcError } from "./grpc-errors.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./options.js";
 
 /** What a ts-proto grpc-js method definition offers that a call needs. */
 export interface MethodDefinition<Req, Res> {
@@ -22,15 +23,19 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export interface ConnectionOptions {
   maxMessageBytes?: number | undefined;
+  /** The default deadline of a call, in ms (the kubelet's runtimeRequestTimeout). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** One grpc-js channel to a runtime, with the deadline, cancellation and error mapping every call shares. */
 export class Connection {
   readonly endpoint: string;
+  readonly requestTimeoutMs: number;
   readonly #client: Client;
 
   constructor(parsed: ParsedEndpoint, options: ConnectionOptions = {}) {
     this.endpoint = parsed.endpoint;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const channelOptions: ChannelOptions = {
       "grpc.max_receive_message_length": max,
@@ -41,6 +46,35 @@ export class Connection {
     };
     if (parsed.socketPath !== undefined) channelOptions["grpc.default_authority"] = "localhost";
     this.#client = new Client(parsed.target, credentials.createInsecure(), channelOptions);
+  }
+
+  /** A unary CRI call: the caller's timeoutMs, else the method's default, else requestTimeoutMs. */
+  call<Req, Res>(
+    rpc: string,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    options: CallOptions | undefined,
+    defaultTimeoutMs = this.requestTimeoutMs,
+  ): Promise<Res> {
+    return this.unary(method, request, {
+      rpc,
+      timeoutMs: options?.timeoutMs ?? defaultTimeoutMs,
+      signal: options?.signal,
+    });
+  }
+
+  /** A server-streaming CRI call; streams run as long as the caller reads unless timeoutMs is given. */
+  stream<Req, Res>(
+    rpc: string,
+    method: MethodDefinition<Req, Res>,
+    request: Req,
+    options: CallOptions | undefined,
+  ): AsyncGenerator<Res, void, undefined> {
+    return this.serverStream(method, request, {
+      rpc,
+      timeoutMs: options?.timeoutMs ?? 0,
+      signal: options?.signal,
+    });
   }
 
   unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, settings: CallSettings): Promise<Res> {

@@ -1,5 +1,3 @@
-import type { CallOptions } from "@nodelet/runtime-api";
-
 export interface RemoteServiceOptions {
   /** The kubelet's runtimeRequestTimeout: the default deadline of a call, in ms. Default 2 minutes. */
   requestTimeoutMs?: number | undefined;
@@ -13,8 +11,3 @@ export interface RemoteServiceOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2 * 60 * 1000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10 * 1000;
-
-/** The deadline of a call: the caller's override, else the method's default. */
-export function timeoutOf(options: CallOptions | undefined, methodDefaultMs: number): number {
-  return options?.timeoutMs ?? methodDefaultMs;
-}

@@ -15,14 +15,9 @@ import {
   StreamImagesRequest,
 } from "@nodelet/cri-api";
 import type { CallOptions, ImageManagerService } from "@nodelet/runtime-api";
-import { Connection, type MethodDefinition } from "./connection.js";
+import { Connection } from "./connection.js";
 import { checkSocket, parseEndpoint } from "./endpoint.js";
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  type RemoteServiceOptions,
-  timeoutOf,
-} from "./options.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, type RemoteServiceOptions } from "./options.js";
 import { notCriRuntime } from "./remote-runtime.js";
 import { validateId, validateImageStatus } from "./validate.js";
 
@@ -38,7 +33,7 @@ export async function createRemoteImageService(
 ): Promise<ImageManagerService> {
   const parsed = parseEndpoint(endpoint);
   await checkSocket(parsed);
-  const service = new RemoteImageService(new Connection(parsed, options), options.requestTimeoutMs);
+  const service = new RemoteImageService(new Connection(parsed, options));
   try {
     await service.imageFsInfo({
       signal: options.signal,
@@ -53,29 +48,13 @@ export async function createRemoteImageService(
 
 class RemoteImageService implements ImageManagerService {
   readonly #conn: Connection;
-  readonly #timeoutMs: number;
 
-  constructor(conn: Connection, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  constructor(conn: Connection) {
     this.#conn = conn;
-    this.#timeoutMs = requestTimeoutMs;
-  }
-
-  #unary<Req, Res>(
-    name: string,
-    method: MethodDefinition<Req, Res>,
-    request: Req,
-    options: CallOptions | undefined,
-    defaultTimeoutMs = this.#timeoutMs,
-  ): Promise<Res> {
-    return this.#conn.unary(method, request, {
-      rpc: name,
-      timeoutMs: timeoutOf(options, defaultTimeoutMs),
-      signal: options?.signal,
-    });
   }
 
   async listImages(filter?: ImageFilter, options?: CallOptions): Promise<Image[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListImages",
       rpc.listImages,
       ListImagesRequest.fromPartial({ filter }),
@@ -85,16 +64,17 @@ class RemoteImageService implements ImageManagerService {
   }
 
   async *streamImages(filter?: ImageFilter, options?: CallOptions): AsyncIterable<Image[]> {
-    const stream = this.#conn.serverStream(rpc.streamImages, StreamImagesRequest.fromPartial({ filter }), {
-      rpc: "StreamImages",
-      timeoutMs: options?.timeoutMs ?? 0,
-      signal: options?.signal,
-    });
+    const stream = this.#conn.stream(
+      "StreamImages",
+      rpc.streamImages,
+      StreamImagesRequest.fromPartial({ filter }),
+      options,
+    );
     for await (const m of stream) yield m.images;
   }
 
   async imageStatus(image: ImageSpec, verbose: boolean, options?: CallOptions): Promise<ImageStatusResponse> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ImageStatus",
       rpc.imageStatus,
       ImageStatusRequest.fromPartial({ image, verbose }),
@@ -110,7 +90,7 @@ class RemoteImageService implements ImageManagerService {
     options?: CallOptions,
   ): Promise<string> {
     // No deadline: a large image can take as long as it takes; callers cancel with a signal.
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "PullImage",
       rpc.pullImage,
       PullImageRequest.fromPartial({ image, auth, sandboxConfig }),
@@ -121,11 +101,11 @@ class RemoteImageService implements ImageManagerService {
   }
 
   async removeImage(image: ImageSpec, options?: CallOptions): Promise<void> {
-    await this.#unary("RemoveImage", rpc.removeImage, RemoveImageRequest.fromPartial({ image }), options);
+    await this.#conn.call("RemoveImage", rpc.removeImage, RemoveImageRequest.fromPartial({ image }), options);
   }
 
   async imageFsInfo(options?: CallOptions): Promise<ImageFsInfoResponse> {
-    return this.#unary("ImageFsInfo", rpc.imageFsInfo, ImageFsInfoRequest.fromPartial({}), options);
+    return this.#conn.call("ImageFsInfo", rpc.imageFsInfo, ImageFsInfoRequest.fromPartial({}), options);
   }
 
   close(): void {

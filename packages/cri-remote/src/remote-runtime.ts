@@ -73,14 +73,9 @@ import {
   type RuntimeService,
   UnsupportedRuntimeApiVersionError,
 } from "@nodelet/runtime-api";
-import { Connection, type MethodDefinition } from "./connection.js";
+import { Connection } from "./connection.js";
 import { checkSocket, parseEndpoint } from "./endpoint.js";
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  type RemoteServiceOptions,
-  timeoutOf,
-} from "./options.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, type RemoteServiceOptions } from "./options.js";
 import {
   validateContainerStatus,
   validateId,
@@ -106,7 +101,7 @@ export async function createRemoteRuntimeService(
 ): Promise<RuntimeService> {
   const parsed = parseEndpoint(endpoint);
   await checkSocket(parsed);
-  const service = new RemoteRuntimeService(new Connection(parsed, options), options.requestTimeoutMs);
+  const service = new RemoteRuntimeService(new Connection(parsed, options));
   try {
     const answer = await service.version(CRI_VERSION, {
       signal: options.signal,
@@ -135,43 +130,13 @@ export function notCriRuntime(err: unknown, endpoint: string, service: string): 
 
 class RemoteRuntimeService implements RuntimeService {
   readonly #conn: Connection;
-  readonly #timeoutMs: number;
 
-  constructor(conn: Connection, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  constructor(conn: Connection) {
     this.#conn = conn;
-    this.#timeoutMs = requestTimeoutMs;
-  }
-
-  #unary<Req, Res>(
-    name: string,
-    method: MethodDefinition<Req, Res>,
-    request: Req,
-    options: CallOptions | undefined,
-    defaultTimeoutMs = this.#timeoutMs,
-  ): Promise<Res> {
-    return this.#conn.unary(method, request, {
-      rpc: name,
-      timeoutMs: timeoutOf(options, defaultTimeoutMs),
-      signal: options?.signal,
-    });
-  }
-
-  #stream<Req, Res>(
-    name: string,
-    method: MethodDefinition<Req, Res>,
-    request: Req,
-    options: CallOptions | undefined,
-  ): AsyncGenerator<Res, void, undefined> {
-    // Streams run as long as the caller reads; only an explicit timeoutMs bounds them.
-    return this.#conn.serverStream(method, request, {
-      rpc: name,
-      timeoutMs: options?.timeoutMs ?? 0,
-      signal: options?.signal,
-    });
   }
 
   async version(apiVersion: string, options?: CallOptions): Promise<VersionResponse> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "Version",
       rpc.version,
       VersionRequest.fromPartial({ version: apiVersion }),
@@ -185,19 +150,19 @@ class RemoteRuntimeService implements RuntimeService {
     runtimeHandler: string,
     options?: CallOptions,
   ): Promise<string> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "RunPodSandbox",
       rpc.runPodSandbox,
       RunPodSandboxRequest.fromPartial({ config, runtimeHandler }),
       options,
       // Sandbox creation sets up the network too: the kubelet allows it twice the usual time.
-      this.#timeoutMs * 2,
+      this.#conn.requestTimeoutMs * 2,
     );
     return validateId("RunPodSandbox", res.podSandboxId);
   }
 
   async stopPodSandbox(podSandboxId: string, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "StopPodSandbox",
       rpc.stopPodSandbox,
       StopPodSandboxRequest.fromPartial({ podSandboxId }),
@@ -206,7 +171,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async removePodSandbox(podSandboxId: string, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "RemovePodSandbox",
       rpc.removePodSandbox,
       RemovePodSandboxRequest.fromPartial({ podSandboxId }),
@@ -219,7 +184,7 @@ class RemoteRuntimeService implements RuntimeService {
     verbose: boolean,
     options?: CallOptions,
   ): Promise<PodSandboxStatusResponse> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "PodSandboxStatus",
       rpc.podSandboxStatus,
       PodSandboxStatusRequest.fromPartial({ podSandboxId, verbose }),
@@ -229,7 +194,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async listPodSandbox(filter?: PodSandboxFilter, options?: CallOptions): Promise<PodSandbox[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListPodSandbox",
       rpc.listPodSandbox,
       ListPodSandboxRequest.fromPartial({ filter }),
@@ -240,7 +205,7 @@ class RemoteRuntimeService implements RuntimeService {
 
   async *streamPodSandboxes(filter?: PodSandboxFilter, options?: CallOptions): AsyncIterable<PodSandbox[]> {
     const request = StreamPodSandboxesRequest.fromPartial({ filter });
-    for await (const m of this.#stream("StreamPodSandboxes", rpc.streamPodSandboxes, request, options)) {
+    for await (const m of this.#conn.stream("StreamPodSandboxes", rpc.streamPodSandboxes, request, options)) {
       yield m.podSandboxes;
     }
   }
@@ -249,7 +214,7 @@ class RemoteRuntimeService implements RuntimeService {
     request: Partial<PortForwardRequest>,
     options?: CallOptions,
   ): Promise<PortForwardResponse> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "PortForward",
       rpc.portForward,
       PortForwardRequest.fromPartial(request),
@@ -265,7 +230,7 @@ class RemoteRuntimeService implements RuntimeService {
     resources: LinuxContainerResources | undefined,
     options?: CallOptions,
   ): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "UpdatePodSandboxResources",
       rpc.updatePodSandboxResources,
       UpdatePodSandboxResourcesRequest.fromPartial({ podSandboxId, overhead, resources }),
@@ -274,11 +239,16 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async checkpointPod(request: Partial<CheckpointPodRequest>, options?: CallOptions): Promise<void> {
-    await this.#unary("CheckpointPod", rpc.checkpointPod, CheckpointPodRequest.fromPartial(request), options);
+    await this.#conn.call(
+      "CheckpointPod",
+      rpc.checkpointPod,
+      CheckpointPodRequest.fromPartial(request),
+      options,
+    );
   }
 
   async restorePod(request: Partial<RestorePodRequest>, options?: CallOptions): Promise<RestorePodResponse> {
-    return this.#unary("RestorePod", rpc.restorePod, RestorePodRequest.fromPartial(request), options);
+    return this.#conn.call("RestorePod", rpc.restorePod, RestorePodRequest.fromPartial(request), options);
   }
 
   async createContainer(
@@ -287,7 +257,7 @@ class RemoteRuntimeService implements RuntimeService {
     sandboxConfig: PodSandboxConfig,
     options?: CallOptions,
   ): Promise<string> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "CreateContainer",
       rpc.createContainer,
       CreateContainerRequest.fromPartial({ podSandboxId, config, sandboxConfig }),
@@ -297,7 +267,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async startContainer(containerId: string, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "StartContainer",
       rpc.startContainer,
       StartContainerRequest.fromPartial({ containerId }),
@@ -307,7 +277,7 @@ class RemoteRuntimeService implements RuntimeService {
 
   async stopContainer(containerId: string, timeoutSeconds: number, options?: CallOptions): Promise<void> {
     // The runtime may wait the whole grace period before killing: allow that on top of the usual deadline.
-    await this.#unary(
+    await this.#conn.call(
       "StopContainer",
       rpc.stopContainer,
       StopContainerRequest.fromPartial({
@@ -315,12 +285,12 @@ class RemoteRuntimeService implements RuntimeService {
         timeout: BigInt(Math.max(0, Math.trunc(timeoutSeconds))),
       }),
       options,
-      this.#timeoutMs + Math.max(0, timeoutSeconds) * 1000,
+      this.#conn.requestTimeoutMs + Math.max(0, timeoutSeconds) * 1000,
     );
   }
 
   async removeContainer(containerId: string, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "RemoveContainer",
       rpc.removeContainer,
       RemoveContainerRequest.fromPartial({ containerId }),
@@ -329,7 +299,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async listContainers(filter?: ContainerFilter, options?: CallOptions): Promise<Container[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListContainers",
       rpc.listContainers,
       ListContainersRequest.fromPartial({ filter }),
@@ -340,7 +310,7 @@ class RemoteRuntimeService implements RuntimeService {
 
   async *streamContainers(filter?: ContainerFilter, options?: CallOptions): AsyncIterable<Container[]> {
     const request = StreamContainersRequest.fromPartial({ filter });
-    for await (const m of this.#stream("StreamContainers", rpc.streamContainers, request, options))
+    for await (const m of this.#conn.stream("StreamContainers", rpc.streamContainers, request, options))
       yield m.containers;
   }
 
@@ -349,7 +319,7 @@ class RemoteRuntimeService implements RuntimeService {
     verbose: boolean,
     options?: CallOptions,
   ): Promise<ContainerStatusResponse> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ContainerStatus",
       rpc.containerStatus,
       ContainerStatusRequest.fromPartial({ containerId, verbose }),
@@ -363,7 +333,7 @@ class RemoteRuntimeService implements RuntimeService {
     resources: ContainerResourcesUpdate,
     options?: CallOptions,
   ): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "UpdateContainerResources",
       rpc.updateContainerResources,
       UpdateContainerResourcesRequest.fromPartial({
@@ -384,10 +354,10 @@ class RemoteRuntimeService implements RuntimeService {
   ): Promise<ExecSyncResult> {
     const seconds = Math.max(0, Math.ceil(timeoutSeconds));
     // No deadline for an unbounded command; otherwise the command's time plus the usual deadline.
-    const deadlineMs = seconds === 0 ? 0 : this.#timeoutMs + seconds * 1000;
+    const deadlineMs = seconds === 0 ? 0 : this.#conn.requestTimeoutMs + seconds * 1000;
     let res: ExecSyncResponse;
     try {
-      res = await this.#unary(
+      res = await this.#conn.call(
         "ExecSync",
         rpc.execSync,
         ExecSyncRequest.fromPartial({ containerId, cmd: [...cmd], timeout: BigInt(seconds) }),
@@ -412,19 +382,19 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async exec(request: Partial<ExecRequest>, options?: CallOptions): Promise<ExecResponse> {
-    const res = await this.#unary("Exec", rpc.exec, ExecRequest.fromPartial(request), options);
+    const res = await this.#conn.call("Exec", rpc.exec, ExecRequest.fromPartial(request), options);
     validateUrl("Exec", res.url);
     return res;
   }
 
   async attach(request: Partial<AttachRequest>, options?: CallOptions) {
-    const res = await this.#unary("Attach", rpc.attach, AttachRequest.fromPartial(request), options);
+    const res = await this.#conn.call("Attach", rpc.attach, AttachRequest.fromPartial(request), options);
     validateUrl("Attach", res.url);
     return res;
   }
 
   async reopenContainerLog(containerId: string, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "ReopenContainerLog",
       rpc.reopenContainerLog,
       ReopenContainerLogRequest.fromPartial({ containerId }),
@@ -438,12 +408,12 @@ class RemoteRuntimeService implements RuntimeService {
   ): Promise<void> {
     // A checkpoint can take long: the larger of the request's own timeout and the default.
     const requested = Number(request.timeout ?? 0n) * 1000;
-    await this.#unary(
+    await this.#conn.call(
       "CheckpointContainer",
       rpc.checkpointContainer,
       CheckpointContainerRequest.fromPartial(request),
       options,
-      Math.max(requested, this.#timeoutMs),
+      Math.max(requested, this.#conn.requestTimeoutMs),
     );
   }
 
@@ -451,7 +421,7 @@ class RemoteRuntimeService implements RuntimeService {
     request?: Partial<GetEventsRequest>,
     options?: CallOptions,
   ): AsyncIterable<ContainerEventResponse> {
-    return this.#stream(
+    return this.#conn.stream(
       "GetContainerEvents",
       rpc.getContainerEvents,
       GetEventsRequest.fromPartial(request ?? {}),
@@ -460,7 +430,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async containerStats(containerId: string, options?: CallOptions): Promise<ContainerStats | undefined> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ContainerStats",
       rpc.containerStats,
       ContainerStatsRequest.fromPartial({ containerId }),
@@ -470,7 +440,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async listContainerStats(filter?: ContainerStatsFilter, options?: CallOptions): Promise<ContainerStats[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListContainerStats",
       rpc.listContainerStats,
       ListContainerStatsRequest.fromPartial({ filter }),
@@ -484,13 +454,18 @@ class RemoteRuntimeService implements RuntimeService {
     options?: CallOptions,
   ): AsyncIterable<ContainerStats[]> {
     const request = StreamContainerStatsRequest.fromPartial({ filter });
-    for await (const m of this.#stream("StreamContainerStats", rpc.streamContainerStats, request, options)) {
+    for await (const m of this.#conn.stream(
+      "StreamContainerStats",
+      rpc.streamContainerStats,
+      request,
+      options,
+    )) {
       yield m.containerStats;
     }
   }
 
   async podSandboxStats(podSandboxId: string, options?: CallOptions): Promise<PodSandboxStats | undefined> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "PodSandboxStats",
       rpc.podSandboxStats,
       PodSandboxStatsRequest.fromPartial({ podSandboxId }),
@@ -503,7 +478,7 @@ class RemoteRuntimeService implements RuntimeService {
     filter?: PodSandboxStatsFilter,
     options?: CallOptions,
   ): Promise<PodSandboxStats[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListPodSandboxStats",
       rpc.listPodSandboxStats,
       ListPodSandboxStatsRequest.fromPartial({ filter }),
@@ -517,7 +492,7 @@ class RemoteRuntimeService implements RuntimeService {
     options?: CallOptions,
   ): AsyncIterable<PodSandboxStats[]> {
     const request = StreamPodSandboxStatsRequest.fromPartial({ filter });
-    for await (const m of this.#stream(
+    for await (const m of this.#conn.stream(
       "StreamPodSandboxStats",
       rpc.streamPodSandboxStats,
       request,
@@ -528,7 +503,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async listMetricDescriptors(options?: CallOptions): Promise<MetricDescriptor[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListMetricDescriptors",
       rpc.listMetricDescriptors,
       ListMetricDescriptorsRequest.fromPartial({}),
@@ -538,7 +513,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async listPodSandboxMetrics(options?: CallOptions): Promise<PodSandboxMetrics[]> {
-    const res = await this.#unary(
+    const res = await this.#conn.call(
       "ListPodSandboxMetrics",
       rpc.listPodSandboxMetrics,
       ListPodSandboxMetricsRequest.fromPartial({}),
@@ -549,7 +524,7 @@ class RemoteRuntimeService implements RuntimeService {
 
   async *streamPodSandboxMetrics(options?: CallOptions): AsyncIterable<PodSandboxMetrics[]> {
     const request = StreamPodSandboxMetricsRequest.fromPartial({});
-    for await (const m of this.#stream(
+    for await (const m of this.#conn.stream(
       "StreamPodSandboxMetrics",
       rpc.streamPodSandboxMetrics,
       request,
@@ -560,7 +535,7 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async updateRuntimeConfig(runtimeConfig: RuntimeConfig, options?: CallOptions): Promise<void> {
-    await this.#unary(
+    await this.#conn.call(
       "UpdateRuntimeConfig",
       rpc.updateRuntimeConfig,
       UpdateRuntimeConfigRequest.fromPartial({ runtimeConfig }),
@@ -569,12 +544,12 @@ class RemoteRuntimeService implements RuntimeService {
   }
 
   async status(verbose: boolean, options?: CallOptions): Promise<StatusResponse> {
-    const res = await this.#unary("Status", rpc.status, StatusRequest.fromPartial({ verbose }), options);
+    const res = await this.#conn.call("Status", rpc.status, StatusRequest.fromPartial({ verbose }), options);
     return validateStatus(res);
   }
 
   async runtimeConfig(options?: CallOptions): Promise<RuntimeConfigResponse> {
-    return this.#unary("RuntimeConfig", rpc.runtimeConfig, RuntimeConfigRequest.fromPartial({}), options);
+    return this.#conn.call("RuntimeConfig", rpc.runtimeConfig, RuntimeConfigRequest.fromPartial({}), options);
   }
 
   close(): void {
