@@ -4,26 +4,19 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import {
-  CreateContainerRequest,
   ImageSpec,
-  ImageStatusRequest,
-  ImageServiceService as imageSvc,
   ListContainersRequest,
   PodSandboxFilter,
-  PodSandboxStatusRequest,
-  RunPodSandboxRequest,
-  StartContainerRequest,
   RuntimeServiceService as svc,
 } from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
-import { generateContainerConfig, generatePodSandboxConfig } from "@nodelet/kuberuntime";
 import { up } from "@nodelet/testenv";
+import { createBareClient, createPodFloor } from "./cri-floor.mjs";
 import { latencyRow, summarize, withConcurrency } from "./harness.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -92,21 +85,8 @@ export async function agentSuite() {
   const base = `http://127.0.0.1:${port}`;
   const runtime = await createRemoteRuntimeService(env.criEndpoint);
   const images = await createRemoteImageService(env.criEndpoint);
-  const client = new Client(env.criEndpoint, credentials.createInsecure(), {
-    "grpc.default_authority": "localhost",
-  });
-  const call = (method, request) =>
-    new Promise((res, rej) =>
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 240_000 },
-        (e, r) => (e ? rej(e) : res(r)),
-      ),
-    );
+  const bare = createBareClient(env.criEndpoint);
+  const call = bare.call;
   const image = env.images.busybox;
   const imageRef = await images.pullImage(ImageSpec.fromPartial({ image }), undefined, undefined);
   let seq = 0;
@@ -145,56 +125,18 @@ export async function agentSuite() {
     await waitGone();
   };
   // The floor: the CRI calls kuberuntime makes for these pods, configs prepared untimed.
-  const prepareBare = async (n) =>
+  const floor = createPodFloor({ call, root: join(work, "bare"), image, imageRef });
+  const prepareBare = (n) =>
     Promise.all(
-      Array.from({ length: n }, async () => {
+      Array.from({ length: n }, () => {
         const uid = `bare-${seq++}`;
-        const pod = {
+        return floor.prepare({
           metadata: { name: uid, namespace: "bench-bare", uid },
           spec: { containers: [{ name: "app", image, command: ["sleep", "3600"] }] },
-        };
-        const sandboxConfig = generatePodSandboxConfig(pod, 0, {
-          podLogsDir: join(work, "bare-logs"),
-          seccompDefault: false,
         });
-        await mkdir(sandboxConfig.logDirectory, { recursive: true });
-        const containerConfig = await generateContainerConfig({
-          pod,
-          container: pod.spec.containers[0],
-          containerType: "container",
-          restartCount: 0,
-          imageRef,
-          userSpecifiedImage: image,
-          podIPs: [],
-          hostIPs: [],
-          nodeName: "bench",
-          rootDir: join(work, "bare-root"),
-          podLogsDir: join(work, "bare-logs"),
-          cpuCFSQuota: true,
-          cpuCFSQuotaPeriodUs: 100_000,
-          seccompDefault: false,
-          memorySwapBehavior: "NoSwap",
-          memoryCapacityBytes: totalmem(),
-          cgroupV1: true,
-        });
-        return { sandboxConfig, containerConfig };
       }),
     );
-  const viaBare = (prepared) =>
-    withConcurrency(prepared, prepared.length, async ({ sandboxConfig, containerConfig }) => {
-      const { podSandboxId } = await call(
-        svc.runPodSandbox,
-        RunPodSandboxRequest.fromPartial({ config: sandboxConfig }),
-      );
-      await call(svc.podSandboxStatus, PodSandboxStatusRequest.fromPartial({ podSandboxId }));
-      await call(imageSvc.imageStatus, ImageStatusRequest.fromPartial({ image: { image } }));
-      await call(imageSvc.imageStatus, ImageStatusRequest.fromPartial({ image: { image: imageRef } }));
-      const { containerId } = await call(
-        svc.createContainer,
-        CreateContainerRequest.fromPartial({ podSandboxId, config: containerConfig, sandboxConfig }),
-      );
-      await call(svc.startContainer, StartContainerRequest.fromPartial({ containerId }));
-    });
+  const viaBare = (prepared) => withConcurrency(prepared, prepared.length, floor.run);
   const clearBarePods = async () => {
     const left = await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ labelSelector: {} }));
     await withConcurrency(
@@ -284,7 +226,7 @@ export async function agentSuite() {
     await clearBarePods();
     runtime.close();
     images.close();
-    client.close();
+    bare.close();
   }
   return rows;
 }
