@@ -421,9 +421,9 @@ export function createAgent(options: AgentOptions): Agent {
           if (state) state.pod = pod;
           workers?.update(pod, "update");
         }
+        // Manifest problems are not logged here: each source (and the pod config, for
+        // duplicates) logs a problem once when it appears, not again with every change.
         metrics.desiredPods.set({ static: "true" }, states.size);
-        for (const e of podConfig?.errors() ?? [])
-          logger.error({ source: e.source, origin: e.origin }, e.error.message);
       });
       podConfig.start();
       pleg.start();
