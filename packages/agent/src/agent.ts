@@ -137,6 +137,9 @@ export function createAgent(options: AgentOptions): Agent {
     // A pod that reached Succeeded or Failed is done: nothing restarts it (its spec cannot change
     // under the same UID), as the kubelet stops syncing terminal pods.
     if (state.status && podIsTerminal(state.status)) return;
+    // At every sync (it only starts missing probe workers) rather than when the pod is added: a
+    // pod re-added while being killed gets its probes back once the kill removed them.
+    probes?.addPod(pod);
     const before = await readStatus(pod);
     const result = await rt.syncPod(pod, before, [], backOff);
     if (result.syncError) {
@@ -191,7 +194,9 @@ export function createAgent(options: AgentOptions): Agent {
       logger.info(podRef(pod), "killing pod: its manifest is gone or changed");
       await rt.killPod(pod, running);
     }
-    states.delete(uid);
+    // A pod re-added (same UID) while being killed keeps its new state: the pod workers create
+    // it again now.
+    if (podConfig?.pod(uid) === undefined) states.delete(uid);
   }
 
   /** Runtime pods no source describes are killed once every source has been read, as the kubelet does. */
@@ -405,6 +410,10 @@ export function createAgent(options: AgentOptions): Agent {
       podConfig.onChange((change) => {
         for (const pod of change.removed) workers?.update(pod, "kill");
         for (const pod of change.added) {
+          if (workers?.isKilling(uidOf(pod))) {
+            metrics.restartedPods.inc({ static: "true" });
+            logger.info(podRef(pod), "pod added again while being killed: it starts again once killed");
+          }
           states.set(uidOf(pod), {
             pod,
             status: undefined,
@@ -412,7 +421,6 @@ export function createAgent(options: AgentOptions): Agent {
             firstSeenAt: clock.now(),
             startObserved: false,
           });
-          probes?.addPod(pod);
           logger.info(podRef(pod), "pod added");
           workers?.update(pod, "create");
         }

@@ -11,7 +11,10 @@ export interface PodWorkersOptions<P> {
   uidOf: (pod: P) => string;
   /** Brings the pod towards its spec (create, update, sync). */
   sync: (pod: P, type: Exclude<PodUpdateType, "kill">) => Promise<void>;
-  /** Stops the pod; the worker ends afterwards. */
+  /**
+   * Stops the pod; the worker ends afterwards. A create or update for the same UID while it runs
+   * (the pod was re-added) is kept, and a new worker creates the pod once the kill is done.
+   */
   kill: (pod: P) => Promise<void>;
   onError?: (pod: P, type: PodUpdateType, err: unknown) => void;
   onDone?: (pod: P, type: PodUpdateType, durationMs: number) => void;
@@ -32,6 +35,8 @@ interface Worker<P> {
   running: Promise<void> | undefined;
   pending: PodWork<P> | undefined;
   killing: boolean;
+  /** The pod came back (same UID) while being killed: it is created again once the kill is done. */
+  restart: P | undefined;
 }
 
 export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P> {
@@ -53,32 +58,43 @@ export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P
         worker.running = undefined;
         if (work.type === "kill" && !worker.pending) {
           workers.delete(uid);
+          // As the kubelet restarts a static pod re-added with the same UID while terminating:
+          // the kill completes, then a fresh worker creates it again.
+          if (worker.restart !== undefined) update(worker.restart, "create");
           return;
         }
         run(uid, worker);
       });
   };
 
+  function update(pod: P, type: PodUpdateType): void {
+    if (stopped) return;
+    const uid = options.uidOf(pod);
+    let worker = workers.get(uid);
+    if (!worker) {
+      if (type === "kill") return; // nothing runs for it: nothing to kill here
+      worker = { running: undefined, pending: undefined, killing: false, restart: undefined };
+      workers.set(uid, worker);
+    }
+    if (worker.killing) {
+      // The kill goes on; a create or update means the pod is wanted again afterwards, a
+      // second kill that it is not.
+      if (type === "create" || type === "update") worker.restart = pod;
+      else if (type === "kill") worker.restart = undefined;
+      return;
+    }
+    if (type === "kill") worker.killing = true;
+    // A queued kill stays a kill; otherwise the newest pod wins, and a plain "sync" does not
+    // hide a queued create/update (it only matters for the worker-duration metric).
+    const queued = worker.pending;
+    if (queued?.type !== "kill") {
+      worker.pending = { pod, type: type === "sync" && queued ? queued.type : type };
+    }
+    if (!worker.running) run(uid, worker);
+  }
+
   return {
-    update(pod, type) {
-      if (stopped) return;
-      const uid = options.uidOf(pod);
-      let worker = workers.get(uid);
-      if (!worker) {
-        if (type === "kill") return; // nothing runs for it: nothing to kill here
-        worker = { running: undefined, pending: undefined, killing: false };
-        workers.set(uid, worker);
-      }
-      if (worker.killing && type !== "kill") return; // a pod being killed does not come back under the same UID
-      if (type === "kill") worker.killing = true;
-      // A queued kill stays a kill; otherwise the newest pod wins, and a plain "sync" does not
-      // hide a queued create/update (it only matters for the worker-duration metric).
-      const queued = worker.pending;
-      if (queued?.type !== "kill") {
-        worker.pending = { pod, type: type === "sync" && queued ? queued.type : type };
-      }
-      if (!worker.running) run(uid, worker);
-    },
+    update,
     active: () => [...workers.keys()],
     isKilling: (uid) => workers.get(uid)?.killing ?? false,
     async idle() {

@@ -68,6 +68,56 @@ describe("pod workers", () => {
     expect(workers.active()).toEqual([]);
   });
 
+  it("creates a pod again after its kill when it was re-added (same UID) meanwhile", async () => {
+    const log: string[] = [];
+    const gate = deferred();
+    const workers = createPodWorkers<P>({
+      uidOf: (p) => p.uid,
+      sync: async (p, type) => {
+        log.push(`${type}:${p.v}`);
+      },
+      kill: async (p) => {
+        log.push(`kill:${p.v}`);
+        await gate.promise;
+      },
+    });
+    workers.update({ uid: "a", v: 1 }, "create");
+    await workers.idle();
+    workers.update({ uid: "a", v: 2 }, "kill");
+    workers.update({ uid: "a", v: 3 }, "create"); // back while the kill runs
+    workers.update({ uid: "a", v: 4 }, "sync");
+    expect(workers.isKilling("a")).toBe(true);
+    gate.resolve();
+    await workers.idle();
+    expect(log).toEqual(["create:1", "kill:2", "create:3"]);
+    expect(workers.isKilling("a")).toBe(false);
+    expect(workers.active()).toEqual(["a"]);
+  });
+
+  it("does not create a re-added pod again when it was removed again before its kill ended", async () => {
+    const log: string[] = [];
+    const gate = deferred();
+    const workers = createPodWorkers<P>({
+      uidOf: (p) => p.uid,
+      sync: async (p, type) => {
+        log.push(`${type}:${p.v}`);
+      },
+      kill: async (p) => {
+        log.push(`kill:${p.v}`);
+        await gate.promise;
+      },
+    });
+    workers.update({ uid: "a", v: 1 }, "create");
+    await workers.idle();
+    workers.update({ uid: "a", v: 2 }, "kill");
+    workers.update({ uid: "a", v: 3 }, "create");
+    workers.update({ uid: "a", v: 4 }, "kill");
+    gate.resolve();
+    await workers.idle();
+    expect(log).toEqual(["create:1", "kill:2"]);
+    expect(workers.active()).toEqual([]);
+  });
+
   it("reports errors and keeps the worker usable", async () => {
     const errors: string[] = [];
     let calls = 0;
