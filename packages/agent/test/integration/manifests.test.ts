@@ -104,8 +104,11 @@ describe("static pod manifests", () => {
   });
 
   it("runs the pod again when its manifest comes back while the pod is being killed (same UID)", async () => {
-    // The container takes about a second to stop on SIGTERM: the file is back before that.
-    const manifest = podManifest("again", [{ name: "main", command: RUN_UNTIL_TERM }]);
+    // The container takes 2-3 s to stop on SIGTERM: the file is back well before that.
+    const slowStop = ["sh", "-c", "trap 'sleep 2; exit 0' TERM; while true; do sleep 1; done"];
+    const manifest = podManifest("again", [{ name: "main", command: slowStop }], {
+      terminationGracePeriodSeconds: 10,
+    });
     const path = await writeManifest(h.env, dirs.manifests, "again.yaml", manifest);
     const before = await agent.api.waitForPod("again", "running", allRunning);
     const uid = before.metadata.uid ?? "";
@@ -115,6 +118,9 @@ describe("static pod manifests", () => {
       return l.pod === "default/again-testnode" && l.reason === "Killing";
     });
     await writeManifest(h.env, dirs.manifests, "again.yaml", manifest);
+    await agent.logs.waitFor("the agent to see it back during the kill", (l) => {
+      return l.pod === "default/again-testnode" && l.msg.startsWith("pod added again while being killed");
+    });
     const after = await agent.api.waitForPod(
       "again",
       "running in a new container",
