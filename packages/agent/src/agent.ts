@@ -1,5 +1,6 @@
 // The node agent: pod sources -> pod config -> pod workers -> kuberuntime.syncPod, with the PLEG,
 // probes and periodic syncs waking the workers, and the HTTP API showing what happens.
+import { networkInterfaces } from "node:os";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { createImageGCManager, type ImageGCManager } from "@nodelet/image-manager";
 import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
@@ -66,6 +67,15 @@ interface PodState {
   startObserved: boolean;
 }
 
+/** The node's addresses for status.hostIP(s): its non-internal IPv4 addresses, then IPv6, as a node's InternalIPs. */
+function nodeAddresses(): string[] {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const external = all.filter((a) => !a.internal && !a.address.startsWith("fe80"));
+  const v4 = external.filter((a) => a.family === "IPv4").map((a) => a.address);
+  const v6 = external.filter((a) => a.family === "IPv6").map((a) => a.address);
+  return [...v4.slice(0, 1), ...v6.slice(0, 1)];
+}
+
 function podRef(pod: V1Pod): { pod: string } {
   return { pod: `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}` };
 }
@@ -78,6 +88,7 @@ export function createAgent(options: AgentOptions): Agent {
   const metrics: AgentMetrics = createAgentMetrics(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
+  const hostIPs = nodeAddresses();
 
   let runtimeService: RuntimeService | undefined;
   let imageService: ImageManagerService | undefined;
@@ -89,6 +100,8 @@ export function createAgent(options: AgentOptions): Agent {
   let workers: PodWorkers<V1Pod> | undefined;
   let server: AgentServer | undefined;
   const timers = new Set<NodeJS.Timeout>();
+  /** Periodic tasks running now: stop() waits for them before closing the CRI clients. */
+  const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let lastSyncLoopAt = clock.now();
 
@@ -171,7 +184,7 @@ export function createAgent(options: AgentOptions): Agent {
         const spec = name ? specOf(pod, name) : undefined;
         return spec?.startupProbe ? (probes?.isStarted(id) ?? false) : undefined;
       },
-      hostIPs: [],
+      hostIPs,
       now: new Date(clock.now()),
     });
     state.status = status;
@@ -238,7 +251,7 @@ export function createAgent(options: AgentOptions): Agent {
     const schedule = () => {
       const timer = setTimeout(() => {
         timers.delete(timer);
-        Promise.resolve()
+        const run = Promise.resolve()
           .then(task)
           .catch((err: unknown) =>
             logger.error(
@@ -247,8 +260,10 @@ export function createAgent(options: AgentOptions): Agent {
             ),
           )
           .finally(() => {
+            inFlight.delete(run);
             if (!stopping) schedule();
           });
+        inFlight.add(run);
       }, ms);
       timers.add(timer);
     };
@@ -471,6 +486,7 @@ export function createAgent(options: AgentOptions): Agent {
       stopping = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      await Promise.all(inFlight);
       await podConfig?.stop();
       await pleg?.stop();
       await workers?.stop();
