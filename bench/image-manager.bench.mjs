@@ -1,6 +1,5 @@
 // image-manager: pulls through the manager (keyring, limits, events) against direct CRI PullImage
 // calls, and ensureImageExists on a present image against a bare ImageStatus.
-import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import {
   ImageSpec,
   ImageStatusRequest,
@@ -9,25 +8,13 @@ import {
 } from "@nodelet/cri-api";
 import { createRemoteImageService } from "@nodelet/cri-remote";
 import { createImageManager } from "@nodelet/image-manager";
+import { createBareClient } from "./cri-floor.mjs";
 import { latencyRow, throughputRow, withConcurrency } from "./harness.mjs";
 
 export async function imageManagerSuite(env) {
   const images = await createRemoteImageService(env.criEndpoint);
-  const client = new Client(env.criEndpoint, credentials.createInsecure(), {
-    "grpc.default_authority": "localhost",
-  });
-  const call = (method, request) =>
-    new Promise((resolve, reject) =>
-      client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 120_000 },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      ),
-    );
+  const bare = createBareClient(env.criEndpoint);
+  const call = bare.call;
   const refs = env.images.bench;
   const removeBenchImages = async () => {
     for (const image of refs)
@@ -85,7 +72,7 @@ export async function imageManagerSuite(env) {
     // Leave the bench images in place for the test suites that use them.
     for (const image of refs) await images.pullImage(ImageSpec.fromPartial({ image }), undefined, undefined);
     images.close();
-    client.close();
+    bare.close();
   }
   return rows;
 }
