@@ -1,17 +1,5 @@
-import { mkdtempSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  ContainerConfig,
-  ImageSpec,
-  NamespaceMode,
-  PodSandboxConfig,
-  PodSandboxFilter,
-} from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import {
-  type CommandRunner,
   type ContainerID,
   ErrorCode,
   type EventRecorder,
@@ -25,6 +13,7 @@ import { readTestEnv, type TestEnv } from "@nodelet/testenv";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandlerRunner, HTTP_FALLBACKS_TOTAL } from "../../src/index.js";
+import { commandRunnerFor, removeTestPods, startBusyboxPod, waitForPort } from "./support.js";
 
 let env: TestEnv;
 let runtime: RuntimeService;
@@ -32,7 +21,6 @@ let images: ImageManagerService;
 let containerId: ContainerID;
 let podIP: string;
 const runId = `${process.pid}-${Date.now().toString(36)}`;
-const logRoot = mkdtempSync(join(tmpdir(), "nodelet-lifecycle-logs-"));
 const namespace = "lifecycle-test";
 const podName = `hooks-${runId}`;
 
@@ -51,76 +39,29 @@ const cgi = [
   'printf "Content-Type: text/plain\\r\\n\\r\\nhooked\\n"',
 ].join("\n");
 
-/** kuberuntime's RunInContainer over the CRI: stdout then stderr; a non-zero exit rejects. */
-function commandRunnerFor(service: RuntimeService): CommandRunner {
-  return {
-    async runInContainer(id, cmd, timeoutSeconds) {
-      const result = await service.execSync(id.id, cmd, timeoutSeconds);
-      return Buffer.concat([result.stdout, result.stderr]);
-    },
-  };
-}
-
 async function exec(cmd: string[]): Promise<string> {
   const result = await runtime.execSync(containerId.id, cmd, 30);
   return result.stdout.toString("utf8");
-}
-
-async function waitForPort(host: string, port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {
   env = await readTestEnv();
   runtime = await createRemoteRuntimeService(env.criEndpoint);
   images = await createRemoteImageService(env.criEndpoint);
-  await images.pullImage(ImageSpec.fromPartial({ image: env.images.busybox }), undefined, undefined);
 
-  const uid = pod.metadata.uid ?? "";
-  const sandboxConfig = PodSandboxConfig.fromPartial({
-    metadata: { name: podName, uid, namespace, attempt: 0 },
-    hostname: "hooks",
-    logDirectory: join(logRoot, uid),
-    labels: { "nodelet.test/run": runId, "io.kubernetes.pod.uid": uid },
-    linux: {
-      securityContext: {
-        namespaceOptions: {
-          network: NamespaceMode.POD,
-          pid: NamespaceMode.CONTAINER,
-          ipc: NamespaceMode.POD,
-        },
-      },
-    },
+  const started = await startBusyboxPod({
+    env,
+    runtime,
+    images,
+    runId,
+    name: podName,
+    uid: pod.metadata.uid ?? "",
+    namespace,
+    containerName: container.name,
+    command: ["sleep", "3600"],
   });
-  const sandboxId = await runtime.runPodSandbox(sandboxConfig, "");
-  const id = await runtime.createContainer(
-    sandboxId,
-    ContainerConfig.fromPartial({
-      metadata: { name: container.name, attempt: 0 },
-      image: { image: env.images.busybox },
-      command: ["sleep", "3600"],
-      labels: { "nodelet.test/run": runId },
-      logPath: "app/0.log",
-    }),
-    sandboxConfig,
-  );
-  await runtime.startContainer(id);
-  containerId = { type: "containerd", id };
-  const status = await runtime.podSandboxStatus(sandboxId, false);
-  podIP = status.status?.network?.ip ?? "";
+  containerId = started.containerId;
+  podIP = started.podIP;
   expect(podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
 
   // busybox httpd on :8080 in the container (it daemonizes, so the exec returns).
@@ -135,16 +76,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Leave nothing behind in the shared containerd, even after a failed test.
-  if (runtime) {
-    const sandboxes = await runtime.listPodSandbox(
-      PodSandboxFilter.fromPartial({ labelSelector: { "nodelet.test/run": runId } }),
-    );
-    for (const s of sandboxes) {
-      await runtime.stopPodSandbox(s.id);
-      await runtime.removePodSandbox(s.id);
-    }
-    runtime.close();
-  }
+  await removeTestPods(runtime, runId);
+  runtime?.close();
   images?.close();
 });
 

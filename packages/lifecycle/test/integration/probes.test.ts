@@ -1,17 +1,5 @@
-import { mkdtempSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  ContainerConfig,
-  ImageSpec,
-  NamespaceMode,
-  PodSandboxConfig,
-  PodSandboxFilter,
-} from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import type {
-  CommandRunner,
   ContainerID,
   ImageManagerService,
   RuntimeService,
@@ -23,6 +11,7 @@ import { readTestEnv, type TestEnv } from "@nodelet/testenv";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProbeManager, createProber, PROBE_TOTAL, type ProbeType } from "../../src/index.js";
+import { commandRunnerFor, removeTestPods, startBusyboxPod, waitForPort } from "./support.js";
 
 let env: TestEnv;
 let runtime: RuntimeService;
@@ -30,7 +19,6 @@ let images: ImageManagerService;
 let containerId: ContainerID;
 let podIP: string;
 const runId = `${process.pid}-${Date.now().toString(36)}`;
-const logRoot = mkdtempSync(join(tmpdir(), "nodelet-probes-logs-"));
 const namespace = "lifecycle-test";
 const podName = `probes-${runId}`;
 
@@ -39,92 +27,36 @@ const basePod: V1Pod = {
   spec: { containers: [{ name: "web" }] },
 };
 
-/** kuberuntime's RunInContainer over the CRI: stdout then stderr; a non-zero exit or a timeout rejects. */
-function commandRunnerFor(service: RuntimeService): CommandRunner {
-  return {
-    async runInContainer(id, cmd, timeoutSeconds) {
-      const result = await service.execSync(id.id, cmd, timeoutSeconds);
-      return Buffer.concat([result.stdout, result.stderr]);
-    },
-  };
-}
-
-async function waitForPort(host: string, port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   env = await readTestEnv();
   runtime = await createRemoteRuntimeService(env.criEndpoint);
   images = await createRemoteImageService(env.criEndpoint);
-  await images.pullImage(ImageSpec.fromPartial({ image: env.images.busybox }), undefined, undefined);
 
-  const uid = basePod.metadata.uid ?? "";
-  const sandboxConfig = PodSandboxConfig.fromPartial({
-    metadata: { name: podName, uid, namespace, attempt: 0 },
-    hostname: "probes",
-    logDirectory: join(logRoot, uid),
-    labels: { "nodelet.test/run": runId, "io.kubernetes.pod.uid": uid },
-    linux: {
-      securityContext: {
-        namespaceOptions: {
-          network: NamespaceMode.POD,
-          pid: NamespaceMode.CONTAINER,
-          ipc: NamespaceMode.POD,
-        },
-      },
-    },
+  const started = await startBusyboxPod({
+    env,
+    runtime,
+    images,
+    runId,
+    name: podName,
+    uid: basePod.metadata.uid ?? "",
+    namespace,
+    containerName: "web",
+    command: [
+      "sh",
+      "-c",
+      "mkdir -p /www && echo healthy > /www/healthz && exec busybox httpd -f -p 8080 -h /www",
+    ],
   });
-  const sandboxId = await runtime.runPodSandbox(sandboxConfig, "");
-  // The container's own process is busybox httpd in the foreground on :8080, serving /www.
-  const id = await runtime.createContainer(
-    sandboxId,
-    ContainerConfig.fromPartial({
-      metadata: { name: "web", attempt: 0 },
-      image: { image: env.images.busybox },
-      command: [
-        "sh",
-        "-c",
-        "mkdir -p /www && echo healthy > /www/healthz && exec busybox httpd -f -p 8080 -h /www",
-      ],
-      labels: { "nodelet.test/run": runId },
-      logPath: "web/0.log",
-    }),
-    sandboxConfig,
-  );
-  await runtime.startContainer(id);
-  containerId = { type: "containerd", id };
-  const status = await runtime.podSandboxStatus(sandboxId, false);
-  podIP = status.status?.network?.ip ?? "";
+  containerId = started.containerId;
+  podIP = started.podIP;
   expect(podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   await waitForPort(podIP, 8080);
 });
 
 afterAll(async () => {
   // Leave nothing behind in the shared containerd, even after a failed test.
-  if (runtime) {
-    const sandboxes = await runtime.listPodSandbox(
-      PodSandboxFilter.fromPartial({ labelSelector: { "nodelet.test/run": runId } }),
-    );
-    for (const s of sandboxes) {
-      await runtime.stopPodSandbox(s.id);
-      await runtime.removePodSandbox(s.id);
-    }
-    runtime.close();
-  }
+  await removeTestPods(runtime, runId);
+  runtime?.close();
   images?.close();
 });
 
