@@ -124,7 +124,7 @@ export async function criRemoteSuite(env) {
     );
     rows.push(
       await latencyRow("ExecSync `true`", {
-        iterations: 40,
+        iterations: 120,
         ours: () => runtime.execSync(execContainer.id, ["true"], 10),
         bare: () =>
           bare.call(

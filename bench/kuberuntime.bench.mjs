@@ -92,7 +92,7 @@ export async function kuberuntimeSuite(env) {
     const container = pod.containers[0];
     rows.push(
       await latencyRow("runInContainer `true`", {
-        iterations: 80,
+        iterations: 120,
         ours: () => manager.runInContainer(container.id, ["true"], 10),
         bare: () =>
           bare.call(
