@@ -158,7 +158,7 @@ export async function criRemoteSuite(env) {
     rows.push(
       await throughputRow("50 pods at concurrency 10", {
         items: 50,
-        rounds: 2,
+        rounds: 4,
         ours: async () => {
           last = await withConcurrency(fifty, 10, podViaOurs);
         },
