@@ -9,20 +9,19 @@ import {
   agentArgs,
   allRunning,
   ContainerState,
+  closeAgentSuite,
   containerStatus,
   type Dirs,
   freePort,
   type LogLine,
   makeDirs,
-  openRuntime,
+  openAgentSuite,
   podManifest,
   RUN_UNTIL_TERM,
   type RunningAgent,
   type RuntimeHarness,
-  removeDirs,
   runCli,
   runtimeId,
-  startAgent,
   writeManifest,
 } from "./support.js";
 
@@ -32,10 +31,7 @@ let agent: RunningAgent;
 let good: V1Pod;
 
 beforeAll(async () => {
-  h = await openRuntime();
-  await h.removeAllPods();
-  dirs = await makeDirs("bad");
-  agent = await startAgent(h.env, dirs);
+  ({ h, dirs, agent } = await openAgentSuite("bad"));
   await writeManifest(
     h.env,
     dirs.manifests,
@@ -46,10 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await h?.removeAllPods();
-  h?.close();
-  await removeDirs();
+  await closeAgentSuite(agent, h);
 });
 
 const BAD_FILES = ["broken.yaml", "empty.yaml", "deploy.yaml", "huge.yaml", "loop.yaml", "dangling.yaml"];

@@ -5,19 +5,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allRunning,
+  closeAgentSuite,
   condition,
   containerStatus,
   type Dirs,
   initContainerStatus,
-  makeDirs,
-  openRuntime,
+  openAgentSuite,
   podManifest,
   RUN_UNTIL_TERM,
   type RunningAgent,
   type RuntimeHarness,
-  removeDirs,
   runtimeId,
-  startAgent,
   thenRunUntilTerm,
   waitFor,
   writeManifest,
@@ -28,17 +26,11 @@ let dirs: Dirs;
 let agent: RunningAgent;
 
 beforeAll(async () => {
-  h = await openRuntime();
-  await h.removeAllPods();
-  dirs = await makeDirs("init-hooks");
-  agent = await startAgent(h.env, dirs);
+  ({ h, dirs, agent } = await openAgentSuite("init-hooks"));
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await h?.removeAllPods();
-  h?.close();
-  await removeDirs();
+  await closeAgentSuite(agent, h);
 });
 
 async function execText(containerID: string | undefined, cmd: string[]): Promise<string> {

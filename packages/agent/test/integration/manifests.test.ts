@@ -6,18 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   allRunning,
   ContainerState,
+  closeAgentSuite,
   containerStatus,
   type Dirs,
-  makeDirs,
-  openRuntime,
+  openAgentSuite,
   podManifest,
   RUN_UNTIL_TERM,
   type RunningAgent,
   type RuntimeHarness,
   readySandboxes,
-  removeDirs,
   runtimeId,
-  startAgent,
   waitForKilled,
   writeManifest,
 } from "./support.js";
@@ -27,17 +25,11 @@ let dirs: Dirs;
 let agent: RunningAgent;
 
 beforeAll(async () => {
-  h = await openRuntime();
-  await h.removeAllPods();
-  dirs = await makeDirs("manifests");
-  agent = await startAgent(h.env, dirs);
+  ({ h, dirs, agent } = await openAgentSuite("manifests"));
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await h?.removeAllPods();
-  h?.close();
-  await removeDirs();
+  await closeAgentSuite(agent, h);
 });
 
 describe("static pod manifests", () => {

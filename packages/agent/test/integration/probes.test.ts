@@ -4,16 +4,14 @@
 // busybox has none, so grpc probes are covered by the lifecycle package's tests only.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  closeAgentSuite,
   condition,
   containerStatus,
   type Dirs,
-  makeDirs,
-  openRuntime,
+  openAgentSuite,
   podManifest,
   type RunningAgent,
   type RuntimeHarness,
-  removeDirs,
-  startAgent,
   thenRunUntilTerm,
   writeManifest,
 } from "./support.js";
@@ -29,10 +27,7 @@ function web(name: string, probes: object): object {
 }
 
 beforeAll(async () => {
-  h = await openRuntime();
-  await h.removeAllPods();
-  dirs = await makeDirs("probes");
-  agent = await startAgent(h.env, dirs);
+  ({ h, dirs, agent } = await openAgentSuite("probes"));
   const pods: Record<string, object> = {
     "http-ready": web("http-ready", {
       readinessProbe: { httpGet: { path: "/index.html", port: 8080 }, periodSeconds: 1 },
@@ -61,10 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await h?.removeAllPods();
-  h?.close();
-  await removeDirs();
+  await closeAgentSuite(agent, h);
 });
 
 describe("probes", () => {

@@ -3,17 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ContainerState,
+  closeAgentSuite,
   condition,
   containerStatus,
   type Dirs,
-  makeDirs,
-  openRuntime,
+  openAgentSuite,
   podManifest,
   type RunningAgent,
   type RuntimeHarness,
   readySandboxes,
-  removeDirs,
-  startAgent,
   thenRunUntilTerm,
   waitFor,
   writeManifest,
@@ -24,10 +22,7 @@ let dirs: Dirs;
 let agent: RunningAgent;
 
 beforeAll(async () => {
-  h = await openRuntime();
-  await h.removeAllPods();
-  dirs = await makeDirs("restart");
-  agent = await startAgent(h.env, dirs);
+  ({ h, dirs, agent } = await openAgentSuite("restart"));
   // All three at once: the back-off test is the long one, the others finish meanwhile.
   await writeManifest(
     h.env,
@@ -63,10 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await agent?.stop();
-  await h?.removeAllPods();
-  h?.close();
-  await removeDirs();
+  await closeAgentSuite(agent, h);
 });
 
 describe("restart policies", () => {

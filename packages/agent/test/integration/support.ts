@@ -491,3 +491,25 @@ export async function waitForKilled(h: RuntimeHarness, uid: string, timeoutMs = 
     },
   );
 }
+
+/** A test file's usual start: a clean runtime, fresh directories, an agent on them. */
+export async function openAgentSuite(
+  name: string,
+): Promise<{ h: RuntimeHarness; dirs: Dirs; agent: RunningAgent }> {
+  const h = await openRuntime();
+  await h.removeAllPods();
+  const dirs = await makeDirs(name);
+  const agent = await startAgent(h.env, dirs);
+  return { h, dirs, agent };
+}
+
+/** And its end: the agent stopped, every pod removed, the directories gone. */
+export async function closeAgentSuite(
+  agent: { stop(): Promise<void> } | undefined,
+  h: RuntimeHarness | undefined,
+): Promise<void> {
+  await agent?.stop();
+  await h?.removeAllPods();
+  h?.close();
+  await removeDirs();
+}
