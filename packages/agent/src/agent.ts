@@ -314,6 +314,7 @@ export function createAgent(options: AgentOptions): Agent {
         nodeName: config.nodeName,
         probeResults: probes,
         eventRecorder: recorder,
+        logger,
         registry,
         clock,
         cpuCFSQuota: config.cpuCFSQuota,

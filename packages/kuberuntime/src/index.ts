@@ -22,6 +22,7 @@ export {
 export type {
   KubeGenericRuntimeManager,
   KubeGenericRuntimeManagerOptions,
+  ManagerLogger,
   NodeAllocatable,
 } from "./manager.js";
 export {

@@ -69,6 +69,10 @@ export interface NodeAllocatable {
   memoryBytes: number;
 }
 
+export interface ManagerLogger {
+  warn(fields: object, message: string): void;
+}
+
 export interface KubeGenericRuntimeManagerOptions {
   /** CRI runtime service (createRemoteRuntimeService, or any implementation). */
   runtimeService: RuntimeService;
@@ -101,6 +105,8 @@ export interface KubeGenericRuntimeManagerOptions {
   /** Liveness and startup results from a prober; default: none. */
   probeResults?: ProbeResults | undefined;
   eventRecorder?: EventRecorder | undefined;
+  /** Where failures that do not fail the call go (best-effort cleanups); a pino logger fits. */
+  logger?: ManagerLogger | undefined;
   clock?: Clock | undefined;
   /** The agent's root directory (pod volumes live under <root>/pods/<uid>). */
   rootDirectory: string;
@@ -745,8 +751,12 @@ class Manager implements KubeGenericRuntimeManager {
         // No detail in the event: hook output may carry secrets.
         this.#event(pod, container, "Warning", "FailedPostStartHook", "PostStartHook failed");
         await this.killContainer(pod, id, container.name, "FailedPostStartHook", "FailedPostStartHook").catch(
-          () => {
-            // the container may already be gone; the PostStartHookError below is what matters
+          (killErr: unknown) => {
+            // The PostStartHookError below is what the caller acts on; the next sync kills it again.
+            this.#options.logger?.warn(
+              { pod: podDescription(pod), container: container.name },
+              `failed to kill the container after its postStart hook failed: ${message(killErr)}`,
+            );
           },
         );
         throw new NodeletError(ErrorCode.PostStartHookError, message(err), { cause: err });
@@ -779,8 +789,12 @@ class Manager implements KubeGenericRuntimeManager {
           continue;
         }
       }
-      await this.deleteContainer(status.id).catch(() => {
+      await this.deleteContainer(status.id).catch((err: unknown) => {
         // Best effort, as the kubelet: the next sync or container GC retries.
+        this.#options.logger?.warn(
+          { pod: podDescription(pod), container: status.name, containerId: formatContainerID(status.id) },
+          `failed to remove init container: ${message(err)}`,
+        );
       });
     }
   }
