@@ -1,7 +1,7 @@
 // The node agent's own metrics, with the kubelet's names, label names and help texts
 // (pkg/kubelet/metrics/metrics.go). The CRI operation metrics and kubelet_started_* are registered
 // by @nodelet/cri-remote and @nodelet/kuberuntime into the same registry.
-import type { ContainerStateName, Pod } from "@nodelet/runtime-api";
+import { type ContainerStateName, type Pod, registerOnce } from "@nodelet/runtime-api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export type PodWorkerOperation = "create" | "update" | "sync" | "kill";
@@ -68,15 +68,15 @@ function histogram<L extends string>(
   labelNames: L[],
   buckets: readonly number[],
 ): Histogram<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Histogram<L>;
-  return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
+  return registerOnce(
+    registry,
+    name,
+    () => new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] }),
+  );
 }
 
 function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Gauge<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Gauge<L>;
-  return new Gauge({ name, help, labelNames, registers: [registry] });
+  return registerOnce(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
 }
 
 function counter<L extends string>(
@@ -85,9 +85,7 @@ function counter<L extends string>(
   help: string,
   labelNames: L[],
 ): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return registerOnce(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
 }
 
 /**

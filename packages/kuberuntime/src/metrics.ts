@@ -1,3 +1,4 @@
+import { registerOnce } from "@nodelet/runtime-api";
 import { Counter, exponentialBuckets, Histogram, type Registry } from "prom-client";
 
 /** The kubelet's pod and container start metrics (names as the kubelet exports them). */
@@ -16,22 +17,23 @@ function counter<L extends string>(
   help: string,
   labelNames: L[],
 ): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return registerOnce(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
 }
 
 export function startMetrics(registry: Registry): StartMetrics {
   const durationName = "kubelet_run_podsandbox_duration_seconds";
-  const duration =
-    (registry.getSingleMetric(durationName) as Histogram<"runtime_handler"> | undefined) ??
-    new Histogram({
-      name: durationName,
-      help: "Duration in seconds of the run_podsandbox operations. Broken down by RuntimeClass.Handler.",
-      labelNames: ["runtime_handler"],
-      buckets: exponentialBuckets(0.005, 2.5, 14),
-      registers: [registry],
-    });
+  const duration = registerOnce(
+    registry,
+    durationName,
+    () =>
+      new Histogram({
+        name: durationName,
+        help: "Duration in seconds of the run_podsandbox operations. Broken down by RuntimeClass.Handler.",
+        labelNames: ["runtime_handler"],
+        buckets: exponentialBuckets(0.005, 2.5, 14),
+        registers: [registry],
+      }),
+  );
   return {
     startedPods: counter(registry, "kubelet_started_pods_total", "Cumulative number of pods started", []),
     startedPodsErrors: counter(

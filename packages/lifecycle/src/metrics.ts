@@ -1,3 +1,4 @@
+import { registerOnce } from "@nodelet/runtime-api";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 /** The kubelet's lifecycle-handler metrics. */
@@ -12,9 +13,7 @@ export const HTTP_FALLBACKS_TOTAL = "kubelet_lifecycle_handler_http_fallbacks_to
 export const SLEEP_TERMINATED_TOTAL = "kubelet_lifecycle_handler_sleep_terminated_total";
 
 function counter(registry: Registry, name: string, help: string): Counter {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter;
-  return new Counter({ name, help, registers: [registry] });
+  return registerOnce(registry, name, () => new Counter({ name, help, registers: [registry] }));
 }
 
 /** Returns the metrics registered in `registry`, registering each on first use. */

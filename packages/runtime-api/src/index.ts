@@ -93,6 +93,8 @@ export type {
   V1Volume,
   V1VolumeMount,
 } from "./k8s-types.js";
+export type { MetricRegistry } from "./metrics.js";
+export { registerOnce } from "./metrics.js";
 export { isQuantity, parseQuantity, quantityToInt, quantityToMilli } from "./quantity.js";
 export type {
   Container,
