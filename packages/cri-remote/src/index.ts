@@ -1,3 +1,5 @@
+// The version constants live in runtime-api; re-exported for cri-remote's existing users.
+export { CRI_API_VERSION, CRI_VERSION } from "@nodelet/runtime-api";
 export { DEFAULT_MAX_MESSAGE_BYTES } from "./connection.js";
 export type { ParsedEndpoint } from "./endpoint.js";
 export { parseEndpoint } from "./endpoint.js";
@@ -6,4 +8,4 @@ export { instrumentImageService, instrumentRuntimeService, runtimeOperationMetri
 export type { RemoteServiceOptions } from "./options.js";
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./options.js";
 export { createRemoteImageService } from "./remote-image.js";
-export { CRI_API_VERSION, CRI_VERSION, createRemoteRuntimeService } from "./remote-runtime.js";
+export { createRemoteRuntimeService } from "./remote-runtime.js";

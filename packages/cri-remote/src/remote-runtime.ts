@@ -63,15 +63,16 @@ import {
   type VersionResponse,
 } from "@nodelet/cri-api";
 import {
+  assertSupportedRuntimeVersion,
   type CallOptions,
   CommandExitError,
   type ContainerResourcesUpdate,
+  CRI_VERSION,
   ErrorCode,
   type ExecSyncResult,
   isNodeletError,
   NodeletError,
   type RuntimeService,
-  UnsupportedRuntimeApiVersionError,
 } from "@nodelet/runtime-api";
 import { Connection } from "./connection.js";
 import { checkSocket, parseEndpoint } from "./endpoint.js";
@@ -84,10 +85,6 @@ import {
   validateUrl,
   validateVersion,
 } from "./validate.js";
-
-/** The CRI version string the kubelet sends and expects back. */
-export const CRI_VERSION = "0.1.0";
-export const CRI_API_VERSION = "v1";
 
 const rpc = RuntimeServiceService;
 
@@ -107,9 +104,7 @@ export async function createRemoteRuntimeService(
       signal: options.signal,
       timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
-    if (answer.runtimeApiVersion !== CRI_API_VERSION || answer.version !== CRI_VERSION) {
-      throw new UnsupportedRuntimeApiVersionError(answer);
-    }
+    assertSupportedRuntimeVersion(answer);
   } catch (err) {
     service.close();
     throw notCriRuntime(err, endpoint, "RuntimeService");

@@ -1,3 +1,5 @@
+import { CRI_API_VERSION, CRI_VERSION } from "./cri-version.js";
+
 /**
  * One error class for the whole project, with a closed set of codes.
  *
@@ -114,11 +116,11 @@ export class UnsupportedRuntimeApiVersionError extends NodeletError {
   readonly runtimeApiVersion: string;
   readonly version: string;
 
-  constructor(answered: { runtimeName: string; runtimeApiVersion: string; version: string }) {
+  constructor(answered: RuntimeVersionAnswer) {
     super(
       ErrorCode.UnsupportedRuntimeApiVersion,
       `runtime "${answered.runtimeName || "(unnamed)"}" answered CRI runtime_api_version "${answered.runtimeApiVersion}" ` +
-        `and version "${answered.version}"; nodelet needs runtime_api_version "v1" and version "0.1.0". ` +
+        `and version "${answered.version}"; nodelet needs runtime_api_version "${CRI_API_VERSION}" and version "${CRI_VERSION}". ` +
         "Upgrade the runtime to one that serves CRI v1 (containerd >= 1.6, CRI-O >= 1.20).",
       { details: answered },
     );
@@ -126,6 +128,23 @@ export class UnsupportedRuntimeApiVersionError extends NodeletError {
     this.runtimeName = answered.runtimeName;
     this.runtimeApiVersion = answered.runtimeApiVersion;
     this.version = answered.version;
+  }
+}
+
+/** What a runtime answers to Version, as far as the version check needs it. */
+export type RuntimeVersionAnswer = {
+  runtimeName: string;
+  runtimeApiVersion: string;
+  version: string;
+};
+
+/**
+ * Throws UnsupportedRuntimeApiVersionError unless the runtime answered CRI_API_VERSION and
+ * CRI_VERSION: one check and one error code wherever the version is asked.
+ */
+export function assertSupportedRuntimeVersion(answer: RuntimeVersionAnswer): void {
+  if (answer.runtimeApiVersion !== CRI_API_VERSION || answer.version !== CRI_VERSION) {
+    throw new UnsupportedRuntimeApiVersionError(answer);
   }
 }
 

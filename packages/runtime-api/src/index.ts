@@ -1,6 +1,6 @@
 export type { Backoff, BackoffOptions } from "./backoff.js";
 export { createBackoff, formatGoDuration, KUBELET_BACKOFF } from "./backoff.js";
-export type { Clock, ManualClock } from "./clock.js";
+export type { Clock, ManualClock, Timer } from "./clock.js";
 export { createManualClock, systemClock } from "./clock.js";
 export type {
   CommandRunner,
@@ -34,8 +34,10 @@ export type {
   RuntimeService,
   RuntimeVersioner,
 } from "./cri-service.js";
-export type { NodeletErrorOptions } from "./errors.js";
+export { CRI_API_VERSION, CRI_VERSION } from "./cri-version.js";
+export type { NodeletErrorOptions, RuntimeVersionAnswer } from "./errors.js";
 export {
+  assertSupportedRuntimeVersion,
   CommandExitError,
   ErrorCode,
   isErrorCode,
@@ -93,8 +95,34 @@ export type {
   V1Volume,
   V1VolumeMount,
 } from "./k8s-types.js";
+export type { LogFn, Logger } from "./logger.js";
+export { noopLogger } from "./logger.js";
 export type { MetricRegistry } from "./metrics.js";
 export { registerOnce } from "./metrics.js";
+export type { ObjectReference } from "./object-reference.js";
+export {
+  containerFieldPath,
+  containerObjectReference,
+  containerTypeOf,
+  podObjectReference,
+} from "./object-reference.js";
+export {
+  buildPodFullName,
+  DEFAULT_NAMESPACE,
+  formatPod,
+  getPodFullName,
+  hasAnyRegularContainerCreated,
+  hasRestartableInitContainer,
+  isContainerRestartable,
+  isInitContainer,
+  isRestartableInitContainer,
+  parsePodFullName,
+  podNamespace,
+  shouldContainerBeRestarted,
+  shouldRestartOnFailure,
+} from "./pod-helpers.js";
+export type { PodQOSClass } from "./qos.js";
+export { effectiveRequests, getPodQOS } from "./qos.js";
 export { isQuantity, parseQuantity, quantityToInt, quantityToMilli } from "./quantity.js";
 export type {
   Container,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  assertSupportedRuntimeVersion,
   CommandExitError,
+  CRI_API_VERSION,
+  CRI_VERSION,
   ErrorCode,
   isErrorCode,
   isNodeletError,
@@ -73,6 +76,17 @@ describe("NodeletError", () => {
     expect(err.message).toContain('"v1alpha2"');
     expect(err.message).toContain("oldd");
     expect(err.runtimeApiVersion).toBe("v1alpha2");
+  });
+
+  it("assertSupportedRuntimeVersion accepts v1 / 0.1.0 only", () => {
+    const ok = { runtimeName: "containerd", runtimeApiVersion: CRI_API_VERSION, version: CRI_VERSION };
+    expect(() => assertSupportedRuntimeVersion(ok)).not.toThrow();
+    expect(() => assertSupportedRuntimeVersion({ ...ok, version: "0.2.0" })).toThrow(
+      UnsupportedRuntimeApiVersionError,
+    );
+    expect(() => assertSupportedRuntimeVersion({ ...ok, runtimeApiVersion: "v1alpha2" })).toThrow(
+      UnsupportedRuntimeApiVersionError,
+    );
   });
 
   it("has a closed set of codes", () => {
