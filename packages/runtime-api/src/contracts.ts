@@ -1,6 +1,7 @@
 import type { AuthConfig, PodSandboxConfig } from "@nodelet/cri-api";
 import type { Backoff } from "./backoff.js";
 import type { V1Container, V1LifecycleHandler, V1Pod, V1PodLogOptions, V1Secret } from "./k8s-types.js";
+import type { ObjectReference } from "./object-reference.js";
 import type {
   ContainerID,
   GCPolicy,
@@ -197,10 +198,5 @@ export type EventType = "Normal" | "Warning";
 
 /** Where the kubelet's events go (Pulling, Created, Started, Killing, BackOff...). */
 export interface EventRecorder {
-  event(
-    object: { kind: "Pod"; namespace: string; name: string; uid: string; fieldPath?: string },
-    type: EventType,
-    reason: string,
-    message: string,
-  ): void;
+  event(object: ObjectReference, type: EventType, reason: string, message: string): void;
 }
