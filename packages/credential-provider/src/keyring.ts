@@ -1,6 +1,6 @@
 import { AuthConfig } from "@nodelet/cri-api";
+import { DOCKER_HUB_ALIASES, isDockerHubImage, normalizeImage } from "@nodelet/runtime-api";
 import type { DockerConfigEntry } from "./docker-config.js";
-import { DOCKER_HUB_ALIASES, isDockerHubImage, normalizeImage } from "./image-name.js";
 import { parseSchemelessUrl, type SchemelessUrl, tryParseSchemelessUrl, urlsMatch } from "./url-match.js";
 
 /**

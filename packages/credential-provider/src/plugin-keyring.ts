@@ -4,10 +4,16 @@ import { access, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { AuthConfig } from "@nodelet/cri-api";
-import { type Clock, ErrorCode, NodeletError, systemClock } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  ErrorCode,
+  NodeletError,
+  normalizeImage,
+  registryOf,
+  systemClock,
+} from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
 import type { DockerConfigEntry } from "./docker-config.js";
-import { normalizeImage, registryOf } from "./image-name.js";
 import { createStaticKeyring } from "./keyring.js";
 import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
 import { type CredentialProviderMetrics, credentialProviderMetrics } from "./metrics.js";

@@ -5,9 +5,7 @@ import {
   globMatch,
   isValidGlob,
   matchPatternProblem,
-  normalizeImage,
   normalizeRegistryKey,
-  registryOf,
   urlsMatchString,
 } from "../src/index.js";
 import { recordingLogger } from "./support/secrets.js";
@@ -15,29 +13,6 @@ import { recordingLogger } from "./support/secrets.js";
 function entry(username: string): DockerConfigEntry {
   return { username, password: `pw-${username}`, email: "", identityToken: "", registryToken: "" };
 }
-
-describe("normalizeImage", () => {
-  it.each([
-    ["busybox", "docker.io/library/busybox"],
-    ["busybox:1.36", "docker.io/library/busybox"],
-    ["library/busybox@sha256:abc", "docker.io/library/busybox"],
-    ["foo/bar:tag", "docker.io/foo/bar"],
-    ["docker.io/busybox", "docker.io/library/busybox"],
-    ["index.docker.io/foo/bar", "docker.io/foo/bar"],
-    ["127.0.0.1:5000/x:1", "127.0.0.1:5000/x"],
-    ["registry.io:5000/a/b:t@sha256:00", "registry.io:5000/a/b"],
-    ["localhost/x", "localhost/x"],
-    ["quay.io/coreos/etcd", "quay.io/coreos/etcd"],
-    ["", ""],
-  ])("%j → %j", (image, expected) => {
-    expect(normalizeImage(image)).toBe(expected);
-  });
-
-  it("registryOf is the first segment with its port", () => {
-    expect(registryOf("127.0.0.1:5000/x/y")).toBe("127.0.0.1:5000");
-    expect(registryOf("docker.io/library/busybox")).toBe("docker.io");
-  });
-});
 
 describe("globMatch (Go's filepath.Match on a host label)", () => {
   it.each([

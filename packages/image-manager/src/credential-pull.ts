@@ -5,12 +5,12 @@ import {
   type ImagePuller,
   type ImagePullProgress,
   NodeletError,
+  repositoryToPull,
   type SignalOptions,
   type V1Secret,
 } from "@nodelet/runtime-api";
 import { aggregatePullErrors, cancelledError, isCancelled, messageOf } from "./errors.js";
 import { credentialIdentity, type PullLimiter, type TimedPullResult } from "./limits.js";
-import { repositoryToPull } from "./reference.js";
 
 export interface CredentialPullDeps {
   puller: ImagePuller;

@@ -1,5 +1,6 @@
 import { ImageSpec, type PodSandboxConfig } from "@nodelet/cri-api";
 import {
+  applyDefaultImageTag,
   type Backoff,
   type Clock,
   createBackoff,
@@ -30,7 +31,6 @@ import { isCancelled, messageOf, toPullError } from "./errors.js";
 import { createPullLimiter, type PullLimitOptions, resolvePullLimits } from "./limits.js";
 import { imagePullDurationMetric, imageSizeBucket } from "./metrics.js";
 import { defaultPullPolicy, shouldPullImage } from "./pull-policy.js";
-import { applyDefaultImageTag } from "./reference.js";
 import { createRemotePuller } from "./remote-puller.js";
 
 /** The object a container's image events are about. */

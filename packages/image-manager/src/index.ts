@@ -37,12 +37,5 @@ export {
   imageSizeBucket,
 } from "./metrics.js";
 export { defaultPullPolicy, shouldPullImage } from "./pull-policy.js";
-export type { ImageReference } from "./reference.js";
-export {
-  applyDefaultImageTag,
-  DEFAULT_IMAGE_TAG,
-  parseImageReference,
-  repositoryToPull,
-} from "./reference.js";
 export type { RemotePullerOptions } from "./remote-puller.js";
 export { createRemotePuller, DEFAULT_PROGRESS_INTERVAL_MS } from "./remote-puller.js";

@@ -1,5 +1,4 @@
-import type { V1PullPolicy } from "@nodelet/runtime-api";
-import { DEFAULT_IMAGE_TAG, parseImageReference } from "./reference.js";
+import { DEFAULT_IMAGE_TAG, parseImageReference, type V1PullPolicy } from "@nodelet/runtime-api";
 
 /**
  * The API server's default for an unset `imagePullPolicy`: `Always` when the tag is `latest`, or

@@ -47,6 +47,19 @@ export {
 } from "./errors.js";
 export { expandVariableReferences } from "./expansion.js";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
+export type { ImageReference } from "./image-reference.js";
+export {
+  applyDefaultImageTag,
+  DEFAULT_IMAGE_TAG,
+  DOCKER_HUB_ALIASES,
+  DOCKER_HUB_REGISTRY,
+  isDockerHubImage,
+  normalizeImage,
+  parseImageReference,
+  registryOf,
+  repositoryToPull,
+  stripTagAndDigest,
+} from "./image-reference.js";
 export type {
   V1Capabilities,
   V1Container,

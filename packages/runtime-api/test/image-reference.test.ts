@@ -1,11 +1,13 @@
-import { ErrorCode, isNodeletError } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import {
   applyDefaultImageTag,
-  defaultPullPolicy,
+  ErrorCode,
+  isDockerHubImage,
+  isNodeletError,
+  normalizeImage,
   parseImageReference,
+  registryOf,
   repositoryToPull,
-  shouldPullImage,
 } from "../src/index.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -74,29 +76,34 @@ describe("parseImageReference", () => {
   });
 });
 
-describe("pull policy", () => {
+describe("normalizeImage", () => {
   it.each([
-    ["busybox", "Always"],
-    ["busybox:latest", "Always"],
-    ["busybox:1.36", "IfNotPresent"],
-    ["127.0.0.1:5000/bench/img-1:1", "IfNotPresent"],
-    ["127.0.0.1:5000/bench/img-1", "Always"],
-    [`busybox@${DIGEST}`, "IfNotPresent"],
-    [`busybox:1.36@${DIGEST}`, "IfNotPresent"],
-    [`busybox:latest@${DIGEST}`, "Always"],
-    ["NOT VALID", "IfNotPresent"],
-  ])("the default for %s is %s", (imageName, policy) => {
-    expect(defaultPullPolicy(imageName)).toBe(policy);
+    ["busybox", "docker.io/library/busybox"],
+    ["busybox:1.36", "docker.io/library/busybox"],
+    ["library/busybox@sha256:abc", "docker.io/library/busybox"],
+    ["foo/bar:tag", "docker.io/foo/bar"],
+    ["docker.io/busybox", "docker.io/library/busybox"],
+    ["index.docker.io/foo/bar", "docker.io/foo/bar"],
+    ["127.0.0.1:5000/x:1", "127.0.0.1:5000/x"],
+    ["registry.io:5000/a/b:t@sha256:00", "registry.io:5000/a/b"],
+    ["localhost/x", "localhost/x"],
+    ["quay.io/coreos/etcd", "quay.io/coreos/etcd"],
+    ["", ""],
+  ])("%j → %j", (image, expected) => {
+    expect(normalizeImage(image)).toBe(expected);
   });
 
-  it.each([
-    ["Always", true, true],
-    ["Always", false, true],
-    ["IfNotPresent", true, false],
-    ["IfNotPresent", false, true],
-    ["Never", true, false],
-    ["Never", false, false],
-  ] as const)("%s with present=%s pulls: %s", (policy, present, pulls) => {
-    expect(shouldPullImage(policy, present)).toBe(pulls);
+  it("registryOf is the first segment with its port", () => {
+    expect(registryOf("127.0.0.1:5000/x/y")).toBe("127.0.0.1:5000");
+    expect(registryOf("docker.io/library/busybox")).toBe("docker.io");
+    expect(isDockerHubImage("docker.io/library/busybox")).toBe(true);
+    expect(isDockerHubImage("quay.io/coreos/etcd")).toBe(false);
   });
+
+  it.each(["busybox:1.36", "index.docker.io/foo/bar", "127.0.0.1:5000/x:1", `busybox@${DIGEST}`])(
+    "agrees with repositoryToPull on the valid %s",
+    (image) => {
+      expect(normalizeImage(image)).toBe(repositoryToPull(image));
+    },
+  );
 });

@@ -1,13 +1,18 @@
 // Image references as the kubelet parses them (github.com/distribution/reference ParseNormalizedNamed,
-// through parsers.ParseImageName), so that what nodelet rejects as InvalidImageName is what the
-// kubelet rejects.
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+// through pkg/util/parsers.ParseImageName), so that what nodelet rejects as InvalidImageName is what
+// the kubelet rejects; plus the lenient normalisation the credential keyring looks images up by.
+import { ErrorCode, NodeletError } from "./errors.js";
 
-const DEFAULT_DOMAIN = "docker.io";
+/** Docker Hub's canonical registry name, as image references are normalised. */
+export const DOCKER_HUB_REGISTRY = "docker.io";
+/** Hosts that credentials for Docker Hub are found under when nothing else matched. */
+export const DOCKER_HUB_ALIASES: readonly string[] = ["index.docker.io", "registry-1.docker.io"];
+/** The tag an image without tag or digest is pulled at. */
+export const DEFAULT_IMAGE_TAG = "latest";
+
 const LEGACY_DEFAULT_DOMAIN = "index.docker.io";
 const OFFICIAL_REPO_PREFIX = "library/";
 const NAME_TOTAL_LENGTH_MAX = 255;
-export const DEFAULT_IMAGE_TAG = "latest";
 
 const alphanumeric = "[a-z0-9]+";
 const separator = "(?:[._]|__|[-]+)";
@@ -46,20 +51,25 @@ function invalidReference(image: string, message: string): NodeletError {
   return new NodeletError(ErrorCode.InvalidImageName, message, { details: { image } });
 }
 
+/**
+ * docker.io for a name whose first segment is not a host (no `.` or `:`, not `localhost`, lower
+ * case), index.docker.io folded into docker.io, and `library/` before a one-segment Hub name.
+ */
 function splitDockerDomain(name: string): { domain: string; remainder: string } {
   const slash = name.indexOf("/");
   let domain: string;
   let remainder: string;
   const first = slash === -1 ? "" : name.slice(0, slash);
   if (slash === -1 || (!/[.:]/.test(first) && first !== "localhost" && first.toLowerCase() === first)) {
-    domain = DEFAULT_DOMAIN;
+    domain = DOCKER_HUB_REGISTRY;
     remainder = name;
   } else {
     domain = first;
     remainder = name.slice(slash + 1);
   }
-  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
-  if (domain === DEFAULT_DOMAIN && !remainder.includes("/")) remainder = OFFICIAL_REPO_PREFIX + remainder;
+  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DOCKER_HUB_REGISTRY;
+  if (domain === DOCKER_HUB_REGISTRY && !remainder.includes("/"))
+    remainder = OFFICIAL_REPO_PREFIX + remainder;
   return { domain, remainder };
 }
 
@@ -127,7 +137,40 @@ export function applyDefaultImageTag(image: string): string {
   return ref.tag === undefined && ref.digest === undefined ? `${image}:${DEFAULT_IMAGE_TAG}` : image;
 }
 
-/** The repository the keyring is asked about: normalized, without tag or digest (the kubelet's repoToPull). */
+/** The repository the keyring is asked about: normalized, without tag or digest (the kubelet's repoToPull). Throws InvalidImageName. */
 export function repositoryToPull(image: string): string {
   return parseImageReference(image).name;
+}
+
+/** The image without `@digest` and `:tag`, as text (no validation). */
+export function stripTagAndDigest(image: string): string {
+  const at = image.indexOf("@");
+  const name = at >= 0 ? image.slice(0, at) : image;
+  const lastSlash = name.lastIndexOf("/");
+  const lastColon = name.lastIndexOf(":");
+  return lastColon > lastSlash ? name.slice(0, lastColon) : name;
+}
+
+/**
+ * The normalised repository of any image string, never throwing: the keyring is asked about
+ * whatever image it is given. `busybox:1.36` → `docker.io/library/busybox`,
+ * `index.docker.io/foo/bar` → `docker.io/foo/bar`, `127.0.0.1:5000/x:1` → `127.0.0.1:5000/x`,
+ * `""` → `""`. For a valid reference it equals repositoryToPull().
+ */
+export function normalizeImage(image: string): string {
+  const name = stripTagAndDigest(image.trim());
+  if (name === "") return "";
+  const { domain, remainder } = splitDockerDomain(name);
+  return `${domain}/${remainder}`;
+}
+
+/** The registry of a normalised image: its first path segment, port included. */
+export function registryOf(normalizedImage: string): string {
+  const slash = normalizedImage.indexOf("/");
+  return slash >= 0 ? normalizedImage.slice(0, slash) : normalizedImage;
+}
+
+/** True for a normalised image on Docker Hub. */
+export function isDockerHubImage(normalizedImage: string): boolean {
+  return registryOf(normalizedImage) === DOCKER_HUB_REGISTRY;
 }
