@@ -1,0 +1,11 @@
+export type { LogStream } from "./cri-log.js";
+export { formatCriLog } from "./cri-log.js";
+export type { FakeRuntimeOptions, RecordedCall } from "./fake-core.js";
+export type { ExecHandler, ExecReply } from "./fake-handlers.js";
+export type { FakeImage } from "./fake-images.js";
+export type { FakeRuntime } from "./fake-runtime.js";
+export { createFakeRuntime } from "./fake-runtime.js";
+export type { FaultSpec, InjectedFault } from "./faults.js";
+export type { CriMethod, CriRequest, CriResponse } from "./methods.js";
+export type { FakeRuntimeServer, ServeOptions } from "./server.js";
+export { grpcStatusOf } from "./status.js";
