@@ -19,8 +19,10 @@ import {
   isNodeletError,
   KUBELET_BACKOFF,
   type PodStatus,
+  podNamespace,
   type RuntimeService,
   systemClock,
+  type Timer,
   type V1Pod,
   type V1PodStatus,
 } from "@nodelet/runtime-api";
@@ -36,6 +38,7 @@ import { type AgentServer, type AgentView, createAgentServer } from "./server.js
 import { createManifestDirSource } from "./sources/manifest-dir.js";
 import { createManifestUrlSource } from "./sources/manifest-url.js";
 import type { PodSource } from "./sources/types.js";
+import { podKey } from "./static-pod.js";
 
 /** The kubelet's housekeeping period: orphan cleanup and the like. */
 const HOUSEKEEPING_MS = 2000;
@@ -77,14 +80,14 @@ function nodeAddresses(): string[] {
 }
 
 function podRef(pod: V1Pod): { pod: string } {
-  return { pod: `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}` };
+  return { pod: podKey(pod) };
 }
 
 export function createAgent(options: AgentOptions): Agent {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? new Registry();
-  const recorder = createLoggingRecorder(logger);
+  const recorder = createLoggingRecorder(logger, 500, clock);
   const metrics: AgentMetrics = createAgentMetrics(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
@@ -99,7 +102,7 @@ export function createAgent(options: AgentOptions): Agent {
   let podConfig: PodConfig | undefined;
   let workers: PodWorkers<V1Pod> | undefined;
   let server: AgentServer | undefined;
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Set<Timer>();
   /** Periodic tasks running now: stop() waits for them before closing the CRI clients. */
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -113,11 +116,7 @@ export function createAgent(options: AgentOptions): Agent {
   const uidOf = (pod: V1Pod) => pod.metadata.uid ?? "";
 
   async function readStatus(pod: V1Pod): Promise<PodStatus> {
-    return needRuntime().getPodStatus(
-      uidOf(pod),
-      pod.metadata.name ?? "",
-      pod.metadata.namespace ?? "default",
-    );
+    return needRuntime().getPodStatus(uidOf(pod), pod.metadata.name ?? "", podNamespace(pod));
   }
 
   function probeStatuses(pod: V1Pod, status: PodStatus): ContainerProbeStatus[] {
@@ -249,7 +248,7 @@ export function createAgent(options: AgentOptions): Agent {
   function every(ms: number, task: () => Promise<void> | void, name: string): void {
     if (ms <= 0) return;
     const schedule = () => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         timers.delete(timer);
         const run = Promise.resolve()
           .then(task)
@@ -361,6 +360,7 @@ export function createAgent(options: AgentOptions): Agent {
 
       workers = createPodWorkers<V1Pod>({
         uidOf,
+        clock,
         sync: syncPod,
         kill: killPod,
         onError: (pod, type, err) => {
@@ -485,7 +485,7 @@ export function createAgent(options: AgentOptions): Agent {
     },
     async stop() {
       stopping = true;
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers) t.cancel();
       timers.clear();
       await Promise.all(inFlight);
       await podConfig?.stop();

@@ -1,5 +1,10 @@
 // Structured logs (pino), readable on a terminal; the kubelet's events become log lines.
-import type { EventRecorder } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  type EventRecorder,
+  type Logger as NodeletLogger,
+  systemClock,
+} from "@nodelet/runtime-api";
 import { type Logger, pino } from "pino";
 
 export type { Logger };
@@ -41,15 +46,16 @@ export interface RecordedEvent {
 
 /** An EventRecorder that logs each event (pod, container, reason) and keeps the latest ones. */
 export function createLoggingRecorder(
-  logger: Logger,
+  logger: NodeletLogger,
   keep = 500,
+  clock: Clock = systemClock,
 ): EventRecorder & { recent(): RecordedEvent[] } {
   const recent: RecordedEvent[] = [];
   return {
     event(object, type, reason, message) {
       const container = /\{(.+)\}/.exec(object.fieldPath ?? "")?.[1];
       const entry: RecordedEvent = {
-        time: Date.now(),
+        time: clock.now(),
         namespace: object.namespace,
         pod: object.name,
         uid: object.uid,

@@ -1,6 +1,6 @@
 // The generic PLEG: relist the runtime every second, turn state changes into events that wake the
 // pod workers, and report itself unhealthy when relisting stalls.
-import type { Clock, Container, Pod, Runtime } from "@nodelet/runtime-api";
+import type { Clock, Container, Pod, Runtime, Timer } from "@nodelet/runtime-api";
 import { formatContainerID } from "@nodelet/runtime-api";
 
 export type PodLifecycleEventType = "ContainerStarted" | "ContainerDied" | "ContainerRemoved";
@@ -72,7 +72,7 @@ export function createPleg(options: PlegOptions): Pleg {
   let previous = new Map<string, { podId: string; state: State }>();
   let lastPods: Pod[] = [];
   let lastRelistAt: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
 
@@ -101,7 +101,7 @@ export function createPleg(options: PlegOptions): Pleg {
       .catch((err: unknown) => options.onError?.(err))
       .finally(() => {
         running = undefined;
-        if (!stopped) timer = setTimeout(loop, period);
+        if (!stopped) timer = options.clock.setTimeout(loop, period);
       });
   };
 
@@ -113,7 +113,7 @@ export function createPleg(options: PlegOptions): Pleg {
     },
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      timer?.cancel();
       await running;
     },
     relist,

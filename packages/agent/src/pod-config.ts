@@ -1,16 +1,9 @@
 // The desired pods: the merge of every source's latest set (the kubelet's PodConfig,
 // pkg/kubelet/config/config.go), reported to the agent as changes keyed by pod UID.
 
-import { ErrorCode, NodeletError, type V1Pod } from "@nodelet/runtime-api";
-import {
-  type PodSource,
-  type PodSourceError,
-  type PodSourceName,
-  type PodSourceUpdate,
-  type SourceLogger,
-  silentLogger,
-} from "./sources/types.js";
-import { ConfigAnnotation, canonicalJson } from "./static-pod.js";
+import { ErrorCode, type Logger, NodeletError, noopLogger, type V1Pod } from "@nodelet/runtime-api";
+import type { PodSource, PodSourceError, PodSourceName, PodSourceUpdate } from "./sources/types.js";
+import { ConfigAnnotation, canonicalJson, podKey } from "./static-pod.js";
 
 /** What changed in the desired pods with one source update. */
 export interface PodChange {
@@ -44,7 +37,7 @@ export interface PodConfig {
 }
 
 export interface PodConfigOptions {
-  logger?: SourceLogger;
+  logger?: Logger;
 }
 
 interface SourceState {
@@ -62,7 +55,7 @@ interface SourceState {
  * `kubernetes.io/config.seen`, so that annotation is the time it was first seen.
  */
 export function createPodConfig(sources: readonly PodSource[], options: PodConfigOptions = {}): PodConfig {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? noopLogger;
   const states: SourceState[] = sources.map((source) => ({ source, ready: false, pods: [], errors: [] }));
   const listeners = new Set<(change: PodChange) => void>();
   let desired = new Map<string, V1Pod>();
@@ -93,7 +86,7 @@ export function createPodConfig(sources: readonly PodSource[], options: PodConfi
     for (const state of states) {
       for (const pod of state.pods) {
         const uid = pod.metadata.uid ?? "";
-        const fullName = `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`;
+        const fullName = podKey(pod);
         const clash = next.has(uid) ? `UID ${uid}` : names.has(fullName) ? `name ${fullName}` : undefined;
         if (clash !== undefined) {
           dropped.push({
@@ -185,7 +178,7 @@ function reconcile(previous: V1Pod, next: V1Pod): V1Pod {
 }
 
 function byFullName(a: V1Pod, b: V1Pod): number {
-  const ka = `${a.metadata.namespace ?? ""}/${a.metadata.name ?? ""}`;
-  const kb = `${b.metadata.namespace ?? ""}/${b.metadata.name ?? ""}`;
+  const ka = podKey(a);
+  const kb = podKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

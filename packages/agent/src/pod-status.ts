@@ -7,13 +7,17 @@
 // lastTransitionTime carry-over), pkg/kubelet/prober/prober_manager.go (ready and started). Feature
 // gates are taken at their defaults (ContainerRestartRules and RestartAllContainersOnContainerExits off).
 import { isIP } from "node:net";
-import { getPodQOS, isRestartableInitContainer, podSandboxChanged } from "@nodelet/kuberuntime";
+import { podSandboxChanged } from "@nodelet/kuberuntime";
 import {
   type ContainerID,
   type ContainerStatus,
   formatContainerID,
+  getPodQOS,
+  hasAnyRegularContainerCreated,
+  isRestartableInitContainer,
   nanosToMillis,
   type PodStatus,
+  shouldContainerBeRestarted,
   type V1Container,
   type V1ContainerStateTerminated,
   type V1ContainerStateWaiting,
@@ -73,7 +77,11 @@ export function generatePodStatus(input: GeneratePodStatusInput): V1PodStatus {
   const runtimeStatuses = [...podStatus.containerStatuses].sort(
     (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
   );
-  const ctx: Context = { input, runtimeStatuses };
+  const ctx: Context = {
+    input,
+    runtimeStatuses,
+    sortedStatus: { ...podStatus, containerStatuses: runtimeStatuses },
+  };
 
   const status: V1PodStatus = {};
   const podIPs = sortPodIPs(podStatus.ips, input.hostIPs);
@@ -139,6 +147,8 @@ interface Context {
   input: GeneratePodStatusInput;
   /** podStatus.containerStatuses, newest first. */
   runtimeStatuses: ContainerStatus[];
+  /** podStatus with its container statuses in that order, for runtime-api's pod helpers. */
+  sortedStatus: PodStatus;
 }
 
 /** Kubernetes times are RFC 3339 with whole seconds (metav1.Time). */
@@ -243,32 +253,6 @@ function convertRuntimeStatus(
   return status;
 }
 
-/** The kubelet's ShouldContainerBeRestarted, with a sidecar restarting whatever the pod's policy. */
-function shouldContainerBeRestarted(
-  container: V1Container,
-  pod: V1Pod,
-  newest: ContainerStatus | undefined,
-  isInit: boolean,
-): boolean {
-  if (pod.metadata.deletionTimestamp) return false;
-  if (!newest) return true;
-  if (newest.state === "running") return false;
-  if (newest.state === "unknown" || newest.state === "created") return true;
-  if (isInit && isRestartableInitContainer(container)) return true;
-  const policy = pod.spec.restartPolicy ?? "Always";
-  if (policy === "Never") return false;
-  if (policy === "OnFailure" && newest.exitCode === 0) return false;
-  return true;
-}
-
-/** The kubelet's HasAnyRegularContainerCreated: the newest instance of a regular container exists. */
-function hasAnyRegularContainerCreated(ctx: Context): boolean {
-  return ctx.input.pod.spec.containers.some((c) => {
-    const newest = ctx.runtimeStatuses.find((s) => s.name === c.name);
-    return newest !== undefined && newest.state !== "unknown";
-  });
-}
-
 /**
  * The kubelet's HasAnyActiveRegularContainerStarted: a regular container exists in the current
  * sandbox. The runtime status does not say which sandbox a container belongs to, so "created no
@@ -367,7 +351,7 @@ function convertContainerStatuses(
         !newest &&
         !isRestartableInitContainer(container) &&
         status.state?.waiting &&
-        hasAnyRegularContainerCreated(ctx)
+        hasAnyRegularContainerCreated(pod, ctx.sortedStatus)
       ) {
         // Removed from the runtime, but the regular containers exist: it did complete.
         status.state = {
@@ -381,7 +365,7 @@ function convertContainerStatuses(
         continue;
       }
     }
-    if (!shouldContainerBeRestarted(container, pod, newest, isInit)) continue;
+    if (!shouldContainerBeRestarted(container, pod, ctx.sortedStatus)) continue;
     const failure = lastSyncErrors.get(container.name);
     if (!failure) continue;
     if (status.state?.terminated) status.lastState = status.state;

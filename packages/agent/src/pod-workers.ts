@@ -1,5 +1,7 @@
 // One serialized worker per pod UID: updates for a pod never overlap, and a burst of updates while
 // a sync runs collapses into one more sync.
+import { type Clock, systemClock } from "@nodelet/runtime-api";
+
 export type PodUpdateType = "create" | "update" | "sync" | "kill";
 
 export interface PodWork<P> {
@@ -18,6 +20,8 @@ export interface PodWorkersOptions<P> {
   kill: (pod: P) => Promise<void>;
   onError?: (pod: P, type: PodUpdateType, err: unknown) => void;
   onDone?: (pod: P, type: PodUpdateType, durationMs: number) => void;
+  /** Times the work for onDone; default the system clock. */
+  clock?: Clock;
 }
 
 export interface PodWorkers<P> {
@@ -40,6 +44,7 @@ interface Worker<P> {
 }
 
 export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P> {
+  const clock = options.clock ?? systemClock;
   const workers = new Map<string, Worker<P>>();
   let stopped = false;
 
@@ -47,11 +52,11 @@ export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P
     const work = worker.pending;
     if (!work || stopped) return;
     worker.pending = undefined;
-    const started = Date.now();
+    const started = clock.now();
     const task = work.type === "kill" ? options.kill(work.pod) : options.sync(work.pod, work.type);
     worker.running = task
       .then(
-        () => options.onDone?.(work.pod, work.type, Date.now() - started),
+        () => options.onDone?.(work.pod, work.type, clock.now() - started),
         (err: unknown) => options.onError?.(work.pod, work.type, err),
       )
       .finally(() => {

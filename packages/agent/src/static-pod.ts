@@ -3,7 +3,14 @@
 // with the node name, the default namespace, the node, and the config annotations.
 
 import { createHash } from "node:crypto";
-import { ErrorCode, type FieldError, NodeletError, type V1Pod, validatePod } from "@nodelet/runtime-api";
+import {
+  ErrorCode,
+  type FieldError,
+  NodeletError,
+  podNamespace,
+  type V1Pod,
+  validatePod,
+} from "@nodelet/runtime-api";
 import { applyPodDefaults } from "./pod-defaults.js";
 
 export const ConfigAnnotation = {
@@ -36,6 +43,11 @@ export interface StaticPodOptions {
  * the object and the same strings. `seenAt` is not hashed: the same manifest gives the same UID
  * on every run. A manifest that sets metadata.uid keeps it, as with the kubelet.
  */
+/** `<namespace>/<name>` (klog.KObj): how the agent names a pod in logs, messages and duplicate checks. */
+export function podKey(pod: V1Pod): string {
+  return `${podNamespace(pod)}/${pod.metadata.name ?? ""}`;
+}
+
 export function toStaticPod(raw: unknown, options: StaticPodOptions): V1Pod {
   const fail = (errors: FieldError[]): NodeletError => {
     const list = errors.map((e) => (e.field === "" ? e.message : `${e.field}: ${e.message}`)).join("; ");

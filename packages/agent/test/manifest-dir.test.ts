@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createManualClock, ErrorCode, type V1Pod } from "@nodelet/runtime-api";
+import { createManualClock, ErrorCode, type Logger, type V1Pod } from "@nodelet/runtime-api";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createManifestDirSource, type DirFs, nodeDirFs } from "../src/sources/manifest-dir.js";
-import type { PodSource, PodSourceUpdate, SourceLogger } from "../src/sources/types.js";
+import type { PodSource, PodSourceUpdate } from "../src/sources/types.js";
 import { ConfigAnnotation } from "../src/static-pod.js";
 
 function podYaml(name: string, image = "nginx:1.27"): string {
@@ -119,7 +119,7 @@ describe("createManifestDirSource", () => {
     await symlink(join(dir, "loop2"), join(dir, "loop1"));
     await symlink(join(dir, "loop1"), join(dir, "loop2"));
     const logged: string[] = [];
-    const logger: SourceLogger = {
+    const logger: Logger = {
       debug: () => undefined,
       info: () => undefined,
       warn: () => undefined,
@@ -167,7 +167,7 @@ describe("createManifestDirSource", () => {
   it("reports a missing directory as an empty set, and picks it up once created", async () => {
     await rm(dir, { recursive: true });
     const warnings: string[] = [];
-    const logger: SourceLogger = {
+    const logger: Logger = {
       debug: () => undefined,
       info: () => undefined,
       warn: (_obj, msg) => warnings.push(msg ?? ""),

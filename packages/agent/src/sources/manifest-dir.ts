@@ -5,18 +5,21 @@
 import type { Stats } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { type Clock, ErrorCode, NodeletError, systemClock, type V1Pod } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  ErrorCode,
+  type Logger,
+  NodeletError,
+  noopLogger,
+  systemClock,
+  type Timer,
+  type V1Pod,
+} from "@nodelet/runtime-api";
 import { type FSWatcher, watch } from "chokidar";
-import { toStaticPod } from "../static-pod.js";
+import { podKey, toStaticPod } from "../static-pod.js";
 import { errnoCode, type ReadFs } from "./document.js";
 import { readManifestFile } from "./manifest-file.js";
-import {
-  type PodSource,
-  type PodSourceError,
-  type PodSourceUpdate,
-  type SourceLogger,
-  silentLogger,
-} from "./types.js";
+import type { PodSource, PodSourceError, PodSourceUpdate } from "./types.js";
 
 /** The file system calls the directory source makes; injectable for tests. */
 export interface DirFs extends ReadFs {
@@ -40,7 +43,7 @@ export interface ManifestDirSourceOptions {
   fileCheckFrequencyMs: number;
   /** Stamps `kubernetes.io/config.seen`. */
   clock?: Clock;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** Quiet time after a change is seen before the rescan (100 ms); a burst waits at most 10 times this. */
   debounceMs?: number;
   /** Watch for changes (default true); without it only the periodic rescan sees them. */
@@ -68,7 +71,7 @@ interface FileEntry {
 export function createManifestDirSource(options: ManifestDirSourceOptions): PodSource {
   const fs = options.fs ?? nodeDirFs;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? noopLogger;
   const debounceMs = options.debounceMs ?? 100;
   const path = options.dir;
 
@@ -81,8 +84,8 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
   let loggedErrors = new Map<string, string>();
   let missingLogged = false;
 
-  let periodicTimer: NodeJS.Timeout | undefined;
-  let debounceTimer: NodeJS.Timeout | undefined;
+  let periodicTimer: Timer | undefined;
+  let debounceTimer: Timer | undefined;
   let burstStart: number | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -211,7 +214,7 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
       if (entry.error !== undefined) errors.push({ origin: file, error: entry.error });
       if (entry.pod === undefined) continue;
       // The kubelet drops a second pod with the same name from one source update.
-      const fullName = `${entry.pod.metadata.namespace}/${entry.pod.metadata.name}`;
+      const fullName = podKey(entry.pod);
       const first = names.get(fullName);
       if (first !== undefined) {
         const error = new NodeletError(
@@ -266,18 +269,18 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
 
   function schedulePeriodic(): void {
     if (stopped) return;
-    periodicTimer = setTimeout(() => {
+    periodicTimer = clock.setTimeout(() => {
       void runScan().then(schedulePeriodic, schedulePeriodic);
     }, options.fileCheckFrequencyMs);
   }
 
   function onFsEvent(): void {
     if (stopped) return;
-    const now = Date.now();
+    const now = clock.now();
     burstStart ??= now;
-    if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+    debounceTimer?.cancel();
     const wait = Math.max(0, Math.min(debounceMs, burstStart + debounceMs * 10 - now));
-    debounceTimer = setTimeout(() => {
+    debounceTimer = clock.setTimeout(() => {
       debounceTimer = undefined;
       burstStart = undefined;
       void runScan();
@@ -326,8 +329,8 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     },
     async stop() {
       stopped = true;
-      if (periodicTimer !== undefined) clearTimeout(periodicTimer);
-      if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+      periodicTimer?.cancel();
+      debounceTimer?.cancel();
       await closeWatcher();
       await running?.catch(() => undefined);
     },

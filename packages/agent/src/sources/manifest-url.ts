@@ -1,17 +1,20 @@
 // The manifest URL source (the kubelet's http source, pkg/kubelet/config/http.go): GET the URL
 // every httpCheckFrequency; the body is one Pod or a v1 PodList, JSON or YAML.
 
-import { type Clock, ErrorCode, NodeletError, systemClock, type V1Pod } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  ErrorCode,
+  type Logger,
+  NodeletError,
+  noopLogger,
+  systemClock,
+  type Timer,
+  type V1Pod,
+} from "@nodelet/runtime-api";
 import { toStaticPod } from "../static-pod.js";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, decodeUtf8, formatBytes, parseDocuments } from "./document.js";
 import { manifestKind } from "./manifest-file.js";
-import {
-  type PodSource,
-  type PodSourceError,
-  type PodSourceUpdate,
-  type SourceLogger,
-  silentLogger,
-} from "./types.js";
+import type { PodSource, PodSourceError, PodSourceUpdate } from "./types.js";
 
 export interface ManifestUrlSourceOptions {
   url: string;
@@ -22,7 +25,7 @@ export interface ManifestUrlSourceOptions {
   fetch?: typeof globalThis.fetch;
   /** Stamps `kubernetes.io/config.seen`. */
   clock?: Clock;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** Timeout of one GET, body included (10 s, as the kubelet's client). */
   timeoutMs?: number;
   /** Bytes the body may have (1 MiB). */
@@ -41,7 +44,7 @@ export interface ManifestUrlSourceOptions {
 export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodSource {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? noopLogger;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -53,7 +56,7 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
   let stopped = false;
   let lastPods: V1Pod[] | undefined;
   let lastLogged: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let running: Promise<void> | undefined;
 
   function emit(update: PodSourceUpdate): void {
@@ -176,7 +179,7 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
     if (stopped) return;
     running = poll().finally(() => {
       running = undefined;
-      if (!stopped) timer = setTimeout(loop, options.httpCheckFrequencyMs);
+      if (!stopped) timer = clock.setTimeout(loop, options.httpCheckFrequencyMs);
     });
   }
 
@@ -191,7 +194,7 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
     async stop() {
       stopped = true;
       stopController.abort();
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       await running?.catch(() => undefined);
     },
   };

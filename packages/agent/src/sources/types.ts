@@ -31,18 +31,3 @@ export interface PodSource {
   /** Stops reading; settles once no read is in flight and no update will follow. */
   stop(): Promise<void>;
 }
-
-/** The logging the sources do; a pino Logger fits. */
-export interface SourceLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: SourceLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
