@@ -14,5 +14,14 @@ pnpm run --silent check:packaging
 echo "==> local runtime"
 pnpm testenv up
 
-echo "==> tests (unit and integration against containerd)"
+echo "==> tests (unit and integration against containerd) on Node $(node --version), the machine's"
 pnpm run test:unit
+# Then on each other tested Node line (scripts/node-versions.sh), its bin first in PATH: pnpm,
+# turbo's tasks, vitest and the node processes the tests start all run on it. Test tasks are never
+# cached (turbo.json), so every version really runs them; the builds are shared.
+source "$ROOT/scripts/node-versions.sh"
+for version in "${EXTRA_NODE_VERSIONS[@]}"; do
+  bin="$(node_bin "$version")"
+  echo "==> tests (unit and integration against containerd) on Node v$version"
+  PATH="$bin:$PATH" pnpm run test:unit
+done
