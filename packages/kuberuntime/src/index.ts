@@ -1,6 +1,8 @@
 export type { GenerateContainerConfigArgs } from "./container-config.js";
 export { generateContainerConfig } from "./container-config.js";
 export { hashContainer } from "./container-hash.js";
+export { MINIMUM_GRACE_PERIOD_SECONDS, terminationGracePeriod } from "./container-kill.js";
+export { restartCountFromLogDir } from "./container-start.js";
 export type { AnnotatedContainerInfo, LabeledContainerInfo } from "./labels.js";
 export {
   ANNOTATION_CONTAINER_HASH,
@@ -19,18 +21,8 @@ export {
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
 } from "./labels.js";
-export type {
-  KubeGenericRuntimeManager,
-  KubeGenericRuntimeManagerOptions,
-  ManagerLogger,
-  NodeAllocatable,
-} from "./manager.js";
-export {
-  createKubeGenericRuntimeManager,
-  MINIMUM_GRACE_PERIOD_SECONDS,
-  restartCountFromLogDir,
-  terminationGracePeriod,
-} from "./manager.js";
+export type { KubeGenericRuntimeManager } from "./manager.js";
+export { createKubeGenericRuntimeManager } from "./manager.js";
 export type {
   ContainerKillReason,
   ContainerToKill,
@@ -49,3 +41,4 @@ export { milliCPUToQuota, milliCPUToShares, oomScoreAdjust } from "./resources.j
 export { determinePodSandboxIPs } from "./runtime-status.js";
 export type { SandboxConfigOptions } from "./sandbox-config.js";
 export { buildPodLogsDirectory, generatePodSandboxConfig } from "./sandbox-config.js";
+export type { KubeGenericRuntimeManagerOptions, ManagerLogger, NodeAllocatable } from "./setup.js";

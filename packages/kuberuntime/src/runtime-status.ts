@@ -11,6 +11,7 @@ import {
   PodSandboxFilter,
   PodSandboxState,
   type PodSandboxStatus,
+  type StatusResponse,
 } from "@nodelet/cri-api";
 import {
   type Clock,
@@ -24,6 +25,7 @@ import {
   type Pod,
   type PodStatus,
   type RuntimeService,
+  type RuntimeStatus,
 } from "@nodelet/runtime-api";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels, LABEL_POD_UID } from "./labels.js";
 
@@ -245,5 +247,23 @@ export function runningPodFromStatus(runtimeName: string, status: PodStatus): Po
     createdAt: sandboxes[0]?.createdAt ?? 0,
     containers,
     sandboxes,
+  };
+}
+
+/** The CRI Status answer as the Runtime's RuntimeStatus (the kubelet's toKubeRuntimeStatus). */
+export function toRuntimeStatus(res: StatusResponse): RuntimeStatus {
+  return {
+    conditions: (res.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
+    handlers: res.runtimeHandlers.map((h) => ({
+      name: h.name,
+      recursiveReadOnlyMounts: h.features?.recursiveReadOnlyMounts ?? false,
+      userNamespaces: h.features?.userNamespaces ?? false,
+    })),
+    features: { supplementalGroupsPolicy: res.features?.supplementalGroupsPolicy ?? false },
   };
 }

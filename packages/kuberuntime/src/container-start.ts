@@ -1,0 +1,188 @@
+// Starting one container: image, config, CreateContainer, StartContainer, postStart hook.
+// Follows startContainer in pkg/kubelet/kuberuntime/kuberuntime_container.go, with its
+// restart-count recovery from the log directory of dead instances.
+import { readdir } from "node:fs/promises";
+import { hostname as osHostname } from "node:os";
+import { join } from "node:path";
+import { ImageSpec, type PodSandboxConfig } from "@nodelet/cri-api";
+import {
+  type Backoff,
+  type ContainerType,
+  ErrorCode,
+  findContainerStatusByName,
+  formatGoDuration,
+  NodeletError,
+  type PodStatus,
+  type SignalOptions,
+  type V1Container,
+  type V1Pod,
+  type V1Secret,
+} from "@nodelet/runtime-api";
+import { generateContainerConfig } from "./container-config.js";
+import { killContainer } from "./container-kill.js";
+import { message, podDescription, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { defaultAllocatable } from "./setup.js";
+
+/** Restart count for a container the runtime has no status for: one past the newest <n>.log file. */
+export async function restartCountFromLogDir(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0; // no log directory: the container never ran
+  }
+  let next = 0;
+  for (const name of names) {
+    const m = /^(\d+)\.log(\..*)?$/.exec(name);
+    if (m) next = Math.max(next, Number(m[1]) + 1);
+  }
+  return next;
+}
+
+/**
+ * CrashLoopBackOff (doBackOff in kuberuntime_manager.go): the newest exited instance's FinishedAt is
+ * the start of the wait; returns the step message while the container must wait.
+ */
+export function doBackOff(
+  ctx: RuntimeContext,
+  pod: V1Pod,
+  container: V1Container,
+  podStatus: PodStatus,
+  backOff: Backoff,
+): string | undefined {
+  const exited = podStatus.containerStatuses.find((c) => c.name === container.name && c.state === "exited");
+  if (!exited) return undefined;
+  const finishedAt = exited.finishedAt?.getTime() ?? 0;
+  const key = `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? "default"}_${pod.metadata.uid ?? ""}_${container.name}_${exited.hash}`;
+  if (backOff.isInBackOffSince(key, finishedAt)) {
+    recordEvent(
+      ctx,
+      pod,
+      container,
+      "Warning",
+      "BackOff",
+      `Back-off restarting failed container ${container.name} in pod ${podDescription(pod)}`,
+    );
+    return `back-off ${formatGoDuration(backOff.get(key))} restarting failed container=${container.name} pod=${podDescription(pod)}`;
+  }
+  backOff.next(key, finishedAt);
+  return undefined;
+}
+
+export interface StartContainerArgs {
+  sandboxId: string;
+  sandboxConfig: PodSandboxConfig;
+  pod: V1Pod;
+  container: V1Container;
+  type: ContainerType;
+  podStatus: PodStatus;
+  pullSecrets: readonly V1Secret[];
+  podIPs: string[];
+  options?: SignalOptions | undefined;
+}
+
+/**
+ * Rejects with the step's reason as the code (ErrImagePull..., CreateContainerConfigError,
+ * CreateContainerError, RunContainerError, PostStartHookError), after a Warning event.
+ */
+export async function startContainer(ctx: RuntimeContext, args: StartContainerArgs): Promise<void> {
+  const { sandboxId, sandboxConfig, pod, container, type, podStatus, pullSecrets, podIPs, options } = args;
+  const fail = (code: ErrorCode, err: unknown): never => {
+    const text = message(err);
+    recordEvent(ctx, pod, container, "Warning", "Failed", `Error: ${text}`);
+    throw new NodeletError(code, text, { cause: err });
+  };
+
+  // 1. The image.
+  let imageRef: string;
+  try {
+    imageRef = await ctx.imageManager.ensureImageExists(pod, container, pullSecrets, sandboxConfig, options);
+  } catch (err) {
+    const failure = NodeletError.from(err, ErrorCode.ErrImagePull);
+    recordEvent(ctx, pod, container, "Warning", "Failed", `Error: ${failure.message}`);
+    throw failure;
+  }
+
+  // 2. The container: restart count survives a runtime that lost its state, through the log files.
+  const previous = findContainerStatusByName(podStatus, container.name);
+  const restartCount = previous
+    ? previous.restartCount + 1
+    : await restartCountFromLogDir(join(sandboxConfig.logDirectory, container.name));
+  const o = ctx.options;
+  let config: Awaited<ReturnType<typeof generateContainerConfig>>;
+  try {
+    const imageUser = await getImageUser(ctx, imageRef);
+    config = await generateContainerConfig({
+      pod,
+      container,
+      containerType: type,
+      restartCount,
+      imageRef,
+      userSpecifiedImage: container.image ?? "",
+      podIPs,
+      hostIPs: o.hostIPs ?? [],
+      nodeName: o.nodeName ?? osHostname(),
+      rootDir: o.rootDirectory,
+      podLogsDir: ctx.podLogsDirectory,
+      cpuCFSQuota: o.cpuCFSQuota ?? true,
+      cpuCFSQuotaPeriodUs: o.cpuCFSQuotaPeriodUs ?? 100_000,
+      seccompDefault: o.seccompDefault ?? false,
+      memorySwapBehavior: o.memorySwapBehavior ?? "NoSwap",
+      memoryCapacityBytes: (o.getNodeAllocatable ?? defaultAllocatable)().memoryBytes,
+      cgroupV1: ctx.cgroupV1,
+      ...(imageUser ? { imageUser } : {}),
+    });
+  } catch (err) {
+    return fail(ErrorCode.CreateContainerConfigError, err);
+  }
+
+  let containerId: string;
+  try {
+    containerId = await ctx.runtimeService.createContainer(sandboxId, config, sandboxConfig);
+  } catch (err) {
+    return fail(ErrorCode.CreateContainerError, err);
+  }
+  recordEvent(ctx, pod, container, "Normal", "Created", `Created container ${container.name}`);
+
+  // 3. Start it.
+  try {
+    await ctx.runtimeService.startContainer(containerId);
+  } catch (err) {
+    return fail(ErrorCode.RunContainerError, err);
+  }
+  recordEvent(ctx, pod, container, "Normal", "Started", `Started container ${container.name}`);
+
+  // 4. postStart blocks the start; a failure kills the container.
+  const postStart = container.lifecycle?.postStart;
+  if (!postStart) return;
+  const id = { type: ctx.runtimeName, id: containerId };
+  try {
+    await ctx.handlerRunner.run(id, pod, container, postStart, options);
+  } catch (err) {
+    // No detail in the event: hook output may carry secrets.
+    recordEvent(ctx, pod, container, "Warning", "FailedPostStartHook", "PostStartHook failed");
+    await killContainer(ctx, pod, id, container.name, "FailedPostStartHook", "FailedPostStartHook").catch(
+      (killErr: unknown) => {
+        // The PostStartHookError below is what the caller acts on; the next sync kills it again.
+        ctx.options.logger?.warn(
+          { pod: podDescription(pod), container: container.name },
+          `failed to kill the container after its postStart hook failed: ${message(killErr)}`,
+        );
+      },
+    );
+    throw new NodeletError(ErrorCode.PostStartHookError, message(err), { cause: err });
+  }
+}
+
+/** The image's configured user, checked against runAsNonRoot. */
+async function getImageUser(
+  ctx: RuntimeContext,
+  imageRef: string,
+): Promise<{ uid?: bigint; username?: string } | undefined> {
+  const res = await ctx.imageService.imageStatus(ImageSpec.fromPartial({ image: imageRef }), false);
+  if (!res.image) return undefined;
+  return {
+    ...(res.image.uid ? { uid: res.image.uid.value } : {}),
+    ...(res.image.username ? { username: res.image.username } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+// What the manager's parts share: the kubeGenericRuntimeManager struct's fields
+// (pkg/kubelet/kuberuntime/kuberuntime_manager.go), passed to the plain functions of
+// container-start.ts, container-kill.ts and sandbox.ts instead of methods on one large class.
+import type {
+  Clock,
+  EventType,
+  HandlerRunner,
+  ImageManager,
+  ImageManagerService,
+  RuntimeService,
+  V1Container,
+  V1Pod,
+} from "@nodelet/runtime-api";
+import type { StartMetrics } from "./metrics.js";
+import type { KubeGenericRuntimeManagerOptions } from "./setup.js";
+
+export interface RuntimeContext {
+  readonly runtimeService: RuntimeService;
+  readonly imageService: ImageManagerService;
+  readonly runtimeName: string;
+  /** The options, keyring resolved. */
+  readonly options: KubeGenericRuntimeManagerOptions;
+  readonly clock: Clock;
+  readonly podLogsDirectory: string;
+  readonly cgroupV1: boolean;
+  readonly imageManager: ImageManager;
+  readonly handlerRunner: HandlerRunner;
+  readonly metrics: StartMetrics | undefined;
+}
+
+export function podDescription(pod: V1Pod): string {
+  return `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})`;
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An event about the pod, or about one of its containers. */
+export function recordEvent(
+  ctx: RuntimeContext,
+  pod: V1Pod,
+  container: V1Container | undefined,
+  type: EventType,
+  reason: string,
+  text: string,
+): void {
+  ctx.options.eventRecorder?.event(
+    {
+      kind: "Pod",
+      namespace: pod.metadata.namespace ?? "default",
+      name: pod.metadata.name ?? "",
+      uid: pod.metadata.uid ?? "",
+      ...(container ? { fieldPath: `spec.containers{${container.name}}` } : {}),
+    },
+    type,
+    reason,
+    text,
+  );
+}
