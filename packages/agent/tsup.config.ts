@@ -4,6 +4,8 @@ export default defineConfig([
   {
     entry: ["src/index.ts"],
     format: ["esm", "cjs"],
+    // import.meta.url (logging.ts finds the optional pino-pretty from here) in the CJS build too.
+    shims: true,
     dts: true,
     sourcemap: true,
     target: "node20",

@@ -1,4 +1,6 @@
 // Structured logs (pino), readable on a terminal; the kubelet's events become log lines.
+
+import { createRequire } from "node:module";
 import {
   type Clock,
   type EventRecorder,
@@ -15,22 +17,42 @@ export interface LoggerOptions {
   /** Pretty lines on a terminal, JSON otherwise; default: pretty when stdout is a TTY. */
   pretty?: boolean;
   destination?: NodeJS.WritableStream;
+  /** How a module is found (require.resolve from here); tests pass one that finds nothing. */
+  resolveModule?: (id: string) => string;
+}
+
+/**
+ * Where pino-pretty is installed, or undefined: it is an optional dependency of the agent, so an
+ * install without it logs JSON instead of failing in pino's transport worker.
+ */
+export function resolvePinoPretty(
+  resolveModule: (id: string) => string = (id) => createRequire(import.meta.url).resolve(id),
+): string | undefined {
+  try {
+    return resolveModule("pino-pretty");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return undefined;
+    throw err;
+  }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const v = options.verbosity ?? 0;
   const level = v >= 4 ? "trace" : v >= 1 ? "debug" : "info";
   const pretty = options.pretty ?? (process.stdout.isTTY === true && options.destination === undefined);
-  if (pretty) {
+  const prettyTarget = pretty ? resolvePinoPretty(options.resolveModule) : undefined;
+  if (prettyTarget !== undefined) {
     return pino({
       level,
       transport: {
-        target: "pino-pretty",
+        target: prettyTarget,
         options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
       },
     });
   }
-  return options.destination ? pino({ level }, options.destination) : pino({ level });
+  const logger = options.destination ? pino({ level }, options.destination) : pino({ level });
+  if (pretty) logger.info("pino-pretty is not installed: logging JSON");
+  return logger;
 }
 
 export interface RecordedEvent {
