@@ -1,5 +1,5 @@
-import { setTimeout as delay } from "node:timers/promises";
 import {
+  type Clock,
   CommandExitError,
   type CommandRunner,
   type ContainerID,
@@ -7,7 +7,9 @@ import {
   type EventRecorder,
   type HandlerRunner,
   NodeletError,
+  podObjectReference,
   type SignalOptions,
+  systemClock,
   type V1Container,
   type V1ExecAction,
   type V1HTTPGetAction,
@@ -28,9 +30,6 @@ import {
 import { type LifecycleHandlerMetrics, lifecycleHandlerMetrics } from "./metrics.js";
 import { fetchTransport, type HTTPTransport, nodeTransport } from "./transport.js";
 
-/** Waits `ms`; rejects when `signal` aborts first. */
-export type SleepFunction = (ms: number, signal?: AbortSignal) => Promise<void>;
-
 export interface HandlerRunnerOptions {
   /** Runs exec hooks (with no timeout, as the kubelet does). */
   commandRunner: CommandRunner;
@@ -43,8 +42,8 @@ export interface HandlerRunnerOptions {
    * verification as the kubelet does; a fetch of your own decides that itself.
    */
   fetch?: typeof fetch | undefined;
-  /** Default: node:timers/promises setTimeout (in steps, for hooks longer than 24.8 days). */
-  sleep?: SleepFunction | undefined;
+  /** Times sleep hooks; default the system clock (which takes waits beyond 24.8 days in steps). */
+  clock?: Clock | undefined;
   /** Receives the Warning `LifecycleHTTPFallback`. */
   eventRecorder?: EventRecorder | undefined;
   /** Where the kubelet's lifecycle metrics are registered (once per registry). */
@@ -53,18 +52,6 @@ export interface HandlerRunnerOptions {
 
 /** Body bytes read and dropped from a hook's response (the kubelet's maxRespBodyLength). */
 export const MAX_HOOK_RESPONSE_BODY_BYTES = 10 * 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  const timerOptions = signal ? { signal } : {};
-  let remaining = ms;
-  do {
-    const step = Math.min(remaining, MAX_TIMER_MS);
-    await delay(step, undefined, timerOptions);
-    remaining -= step;
-  } while (remaining > 0);
-}
-
 type HandlerKind = "exec" | "httpGet" | "sleep";
 
 function invalidHandler(reason: string): NodeletError {
@@ -103,15 +90,6 @@ function classify(handler: V1LifecycleHandler): HandlerKind {
   return kind;
 }
 
-function podRef(pod: V1Pod): { kind: "Pod"; namespace: string; name: string; uid: string } {
-  return {
-    kind: "Pod",
-    namespace: pod.metadata?.namespace ?? "",
-    name: pod.metadata?.name ?? "",
-    uid: pod.metadata?.uid ?? "",
-  };
-}
-
 /**
  * The kubelet's lifecycle HandlerRunner (pkg/kubelet/lifecycle/handlers.go): runs a postStart or
  * preStop handler. Exec resolves with the command's output; httpGet and sleep with "". A failure
@@ -121,7 +99,7 @@ export function createHandlerRunner(options: HandlerRunnerOptions): HandlerRunne
   const { commandRunner, podIPs, eventRecorder } = options;
   const userAgent = lifecycleUserAgent(options.kubeletVersion ?? DEFAULT_KUBELET_VERSION);
   const transport: HTTPTransport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
-  const sleep: SleepFunction = options.sleep ?? defaultSleep;
+  const clock = options.clock ?? systemClock;
   const metrics: LifecycleHandlerMetrics | undefined = options.registry
     ? lifecycleHandlerMetrics(options.registry)
     : undefined;
@@ -211,7 +189,7 @@ export function createHandlerRunner(options: HandlerRunnerOptions): HandlerRunne
       }
       metrics?.httpFallbacks.inc();
       eventRecorder?.event(
-        podRef(pod),
+        podObjectReference(pod),
         "Warning",
         "LifecycleHTTPFallback",
         `request to HTTPS lifecycle hook ${target.hostPort} got HTTP response, retry with HTTP succeeded`,
@@ -227,7 +205,7 @@ export function createHandlerRunner(options: HandlerRunnerOptions): HandlerRunne
   ): Promise<void> {
     try {
       await raceAbort(
-        signal?.aborted ? Promise.reject(new Aborted(signal)) : sleep(seconds * 1000, signal),
+        signal?.aborted ? Promise.reject(new Aborted(signal)) : clock.sleep(seconds * 1000, signal),
         signal,
       );
     } catch (err) {

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   NodeletError,
+  podNamespace,
   type V1Container,
   type V1HTTPGetAction,
   type V1Pod,
@@ -47,7 +48,7 @@ export function canonicalHeaderKey(name: string): string {
 }
 
 export function podDescription(pod: V1Pod): string {
-  return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+  return `${podNamespace(pod)}/${pod.metadata?.name ?? ""}`;
 }
 
 /** `kube-<purpose>/<major>.<minor>` from "1.31", "v1.31.2" or "1.31.0-alpha.1" (httpprobe's userAgent). */

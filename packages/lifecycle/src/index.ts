@@ -1,4 +1,4 @@
-export type { HandlerRunnerOptions, SleepFunction } from "./handler-runner.js";
+export type { HandlerRunnerOptions } from "./handler-runner.js";
 export { createHandlerRunner, MAX_HOOK_RESPONSE_BODY_BYTES } from "./handler-runner.js";
 export type { HTTPGetTarget, ResolveHTTPGetTargetOptions } from "./http-target.js";
 export {
@@ -27,7 +27,6 @@ export type {
   ProbeManager,
   ProbeManagerOptions,
   ProbeResultChange,
-  ProbeTimers,
 } from "./probe-manager.js";
 export { createProbeManager } from "./probe-manager.js";
 export type { ProbeOutcome, Prober, ProberOptions, ProbeStatus, ProbeType } from "./prober.js";

@@ -2,20 +2,17 @@ import {
   type Clock,
   type ContainerID,
   formatContainerID,
+  isRestartableInitContainer,
   type ProbeResult,
   type ProbeResults,
+  shouldRestartOnFailure,
   systemClock,
+  type Timer,
   type V1Container,
   type V1Pod,
   type V1Probe,
 } from "@nodelet/runtime-api";
 import { type Prober, type ProbeType, probeSetting, probeSpecFor } from "./prober.js";
-
-/** The timer functions the manager schedules probes with; inject fakes to test without sleeping. */
-export interface ProbeTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export type ContainerRunState = "running" | "waiting" | "terminated";
 
@@ -47,10 +44,8 @@ export interface ProbeResultChange {
 
 export interface ProbeManagerOptions {
   prober: Prober;
-  /** Default: the system clock. */
+  /** Time and the probe timers; default the system clock. A manual clock tests the manager without sleeping. */
   clock?: Clock | undefined;
-  /** Default: the global setTimeout / clearTimeout. */
-  timers?: ProbeTimers | undefined;
   /** Called when a published result changes: the agent syncs the pod (a liveness Failure kills the container). */
   onResultChange?: ((event: ProbeResultChange) => void) | undefined;
   /**
@@ -95,13 +90,6 @@ const initialValues: Record<ProbeType, ProbeResult> = {
   startup: "Unknown",
 };
 
-/** The global timers: Node caps a delay at 2^31-1 ms, so longer waits are rescheduled. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-const globalTimers: ProbeTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, Math.min(ms, MAX_TIMER_MS)),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 interface PodState {
   pod: V1Pod;
   statuses: ContainerProbeStatus[] | undefined;
@@ -125,7 +113,7 @@ interface Worker {
   triggered: boolean;
   ticked: boolean;
   tickAt: number;
-  tickTimer: unknown;
+  tickTimer: Timer | undefined;
   wake: (() => void) | undefined;
   abort: AbortController;
   done: Promise<void>;
@@ -137,21 +125,14 @@ function workerKey(podUid: string, containerName: string, type: ProbeType): stri
 
 /** Containers with probes: the app containers and the sidecars (restartable init containers). */
 function probedContainers(pod: V1Pod): V1Container[] {
-  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always");
+  const sidecars = (pod.spec?.initContainers ?? []).filter(isRestartableInitContainer);
   return [...(pod.spec?.containers ?? []), ...sidecars];
 }
 
-function isSidecar(pod: V1Pod, containerName: string): boolean {
-  return (pod.spec?.initContainers ?? []).some(
-    (c) => c.name === containerName && c.restartPolicy === "Always",
-  );
-}
-
-/** Creates the probe manager. Workers run on `timers` until removePod or stop. */
+/** Creates the probe manager. Workers run on the clock's timers until removePod or stop. */
 export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
   const { prober, onResultChange } = options;
   const clock = options.clock ?? systemClock;
-  const timers = options.timers ?? globalTimers;
   const random = options.random ?? Math.random;
   const startedAtMs = options.startedAtMs ?? clock.now();
 
@@ -205,7 +186,7 @@ export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
   }
 
   function scheduleTick(w: Worker): void {
-    w.tickTimer = timers.setTimeout(
+    w.tickTimer = clock.setTimeout(
       () => {
         w.tickTimer = undefined;
         if (w.stopped) return;
@@ -224,7 +205,7 @@ export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
   }
 
   function resetTicker(w: Worker): void {
-    if (w.tickTimer !== undefined) timers.clearTimeout(w.tickTimer);
+    w.tickTimer?.cancel();
     w.ticked = false;
     w.tickAt = clock.now() + w.periodMs;
     scheduleTick(w);
@@ -233,9 +214,9 @@ export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
   async function initialSleep(w: Worker, ms: number): Promise<void> {
     const until = clock.now() + ms;
     while (!w.stopped && clock.now() < until) {
-      const handle = timers.setTimeout(() => wake(w), until - clock.now());
+      const timer = clock.setTimeout(() => wake(w), until - clock.now());
       await sleepUntilWoken(w);
-      timers.clearTimeout(handle);
+      timer.cancel();
     }
   }
 
@@ -257,8 +238,9 @@ export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
 
   function willNotRestart(pod: V1Pod, w: Worker, status: ContainerProbeStatus): boolean {
     if (status.restartPolicyTerminal !== undefined) return status.restartPolicyTerminal;
-    if (isSidecar(pod, w.container.name)) return false;
-    return pod.spec?.restartPolicy === "Never";
+    // Only init containers can be restartable, so the worker's own container tells a sidecar.
+    if (isRestartableInitContainer(w.container)) return false;
+    return !shouldRestartOnFailure(pod);
   }
 
   /** worker.go's doProbe: probes once if it should, publishes; false when the worker should exit. */
@@ -352,7 +334,7 @@ export function createProbeManager(options: ProbeManagerOptions): ProbeManager {
       }
     } finally {
       w.stopped = true;
-      if (w.tickTimer !== undefined) timers.clearTimeout(w.tickTimer);
+      w.tickTimer?.cancel();
       w.tickTimer = undefined;
       if (w.containerKey !== undefined) results[w.type].delete(w.containerKey);
       if (workers.get(w.key) === w) workers.delete(w.key);

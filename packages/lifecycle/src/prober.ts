@@ -3,6 +3,7 @@ import {
   CommandExitError,
   type CommandRunner,
   type ContainerID,
+  containerObjectReference,
   ErrorCode,
   type EventRecorder,
   type EventType,
@@ -329,16 +330,8 @@ export function createProber(options: ProberOptions): Prober {
     reason: string,
     message: string,
   ): void {
-    const inits = pod.spec?.initContainers ?? [];
-    const field = inits.some((c) => c.name === container.name) ? "initContainers" : "containers";
     eventRecorder?.event(
-      {
-        kind: "Pod",
-        namespace: pod.metadata?.namespace ?? "",
-        name: pod.metadata?.name ?? "",
-        uid: pod.metadata?.uid ?? "",
-        fieldPath: `spec.${field}{${container.name}}`,
-      },
+      containerObjectReference(pod, container),
       type,
       reason,
       `${probeTypeName(probeType)} ${message}`,

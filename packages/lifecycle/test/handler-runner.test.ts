@@ -1,4 +1,5 @@
 import {
+  type Clock,
   CommandExitError,
   type CommandRunner,
   type ContainerID,
@@ -6,6 +7,7 @@ import {
   type EventRecorder,
   type EventType,
   NodeletError,
+  systemClock,
   type V1Container,
   type V1LifecycleHandler,
   type V1Pod,
@@ -447,14 +449,19 @@ describe("exec hooks", () => {
   });
 });
 
+/** The system clock with its sleep replaced. */
+function withSleep(sleep: Clock["sleep"]): Clock {
+  return { ...systemClock, sleep };
+}
+
 describe("sleep hooks", () => {
   it("sleeps the seconds with the injected sleep", async () => {
     const slept: Array<[number, AbortSignal | undefined]> = [];
     const { runner, metric } = setup({
-      sleep: (ms, signal) => {
+      clock: withSleep((ms, signal) => {
         slept.push([ms, signal]);
         return Promise.resolve();
-      },
+      }),
     });
     const signal = new AbortController().signal;
     await expect(
@@ -478,7 +485,7 @@ describe("sleep hooks", () => {
         ),
       () => new Promise<void>(() => {}),
     ]) {
-      const { runner, metric } = setup({ sleep });
+      const { runner, metric } = setup({ clock: withSleep(sleep) });
       const controller = new AbortController();
       const running = runner.run(
         containerId,
@@ -503,10 +510,10 @@ describe("sleep hooks", () => {
   it("fails at once, without sleeping, when the signal has already aborted", async () => {
     let called = false;
     const { runner, metric } = setup({
-      sleep: () => {
+      clock: withSleep(() => {
         called = true;
         return Promise.resolve();
-      },
+      }),
     });
     const err = await rejection(
       runner.run(containerId, pod, container(), { sleep: { seconds: 1 } }, { signal: AbortSignal.abort() }),
@@ -544,10 +551,10 @@ describe("invalid handlers", () => {
             return Promise.resolve(Buffer.alloc(0));
           },
         },
-        sleep: () => {
+        clock: withSleep(() => {
           ran = true;
           return Promise.resolve();
-        },
+        }),
       });
       const err = await rejection(runner.run(containerId, pod, container(), handler));
       expect(err.code).toBe(ErrorCode.InvalidArgument);

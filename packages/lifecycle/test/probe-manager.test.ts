@@ -18,7 +18,6 @@ import {
   type Prober,
   type ProbeType,
 } from "../src/index.js";
-import { createFakeTimers } from "./support/fake-timers.js";
 
 const T0 = 1_700_000_000_000;
 const id = (n: number): ContainerID => ({ type: "containerd", id: `c${n}` });
@@ -71,7 +70,6 @@ function running(n: number, startedAtMs = T0, name = "app"): ContainerProbeStatu
 
 function setup(overrides: Partial<ProbeManagerOptions> = {}) {
   const clock = createManualClock(T0);
-  const fake = createFakeTimers(clock);
   const scripted = scriptedProber();
   scripted.setNow(() => clock.now() - T0);
   const changes: string[] = [];
@@ -79,7 +77,6 @@ function setup(overrides: Partial<ProbeManagerOptions> = {}) {
   const manager = createProbeManager({
     prober: scripted.prober,
     clock,
-    timers: fake.timers,
     // The agent has been up for long: no random first delay.
     startedAtMs: T0 - 3_600_000,
     random: () => 0,
@@ -91,7 +88,7 @@ function setup(overrides: Partial<ProbeManagerOptions> = {}) {
   });
   /** Seconds since T0 of each probe of `type`. */
   const times = (type: ProbeType) => scripted.calls.filter((c) => c.type === type).map((c) => c.at / 1000);
-  return { clock, fake, manager, changes, events, times, ...scripted };
+  return { clock, manager, changes, events, times, ...scripted };
 }
 
 describe("probe manager: defaults and thresholds", () => {
@@ -100,7 +97,7 @@ describe("probe manager: defaults and thresholds", () => {
     const pod = makePod({ livenessProbe: exec, readinessProbe: exec });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.settle();
+    await t.clock.settle();
     // Workers start in the order startup, readiness, liveness; each publishes its initial value first.
     expect(t.changes).toEqual([
       "0s readiness c1 Failure",
@@ -114,10 +111,10 @@ describe("probe manager: defaults and thresholds", () => {
       containerId: id(1),
       result: "Success",
     });
-    await t.fake.advance(9_999);
+    await t.clock.advanceAsync(9_999);
     expect(t.count("liveness")).toBe(1);
-    await t.fake.advance(1);
-    await t.fake.advance(20_000);
+    await t.clock.advanceAsync(1);
+    await t.clock.advanceAsync(20_000);
     expect(t.times("liveness")).toEqual([0, 10, 20, 30]);
     expect(t.times("readiness")).toEqual([0, 10, 20, 30]);
     expect(t.manager.readiness(id(1))).toBe("Success");
@@ -132,19 +129,19 @@ describe("probe manager: defaults and thresholds", () => {
     const pod = makePod({ livenessProbe: exec });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.manager.liveness(id(1))).toBe("Success");
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.manager.liveness(id(1))).toBe("Failure");
     expect(t.changes).toEqual(["0s liveness c1 Success", "20s liveness c1 Failure"]);
     // On hold: no probe of the dying container.
-    await t.fake.advance(60_000);
+    await t.clock.advanceAsync(60_000);
     expect(t.times("liveness")).toEqual([0, 10, 20]);
 
     // kuberuntime restarts it: a new container ID, probing resumes from the initial value.
     t.script.liveness = ["Success"];
     t.manager.updatePodStatus(pod, [running(2, t.clock.now())]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.times("liveness")).toEqual([0, 10, 20, 90]);
     expect(t.manager.liveness(id(1))).toBeUndefined();
     expect(t.manager.liveness(id(2))).toBe("Success");
@@ -160,7 +157,7 @@ describe("probe manager: defaults and thresholds", () => {
     });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(6_000);
+    await t.clock.advanceAsync(6_000);
     expect(t.changes).toEqual([
       "0s readiness c1 Failure",
       "3s readiness c1 Success",
@@ -175,7 +172,7 @@ describe("probe manager: defaults and thresholds", () => {
     const pod = makePod({ livenessProbe: { ...exec, failureThreshold: 1 } });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(50_000);
+    await t.clock.advanceAsync(50_000);
     expect(t.count("liveness")).toBe(6);
     expect(t.manager.liveness(id(1))).toBe("Success");
     await t.manager.stop();
@@ -187,13 +184,13 @@ describe("probe manager: when it probes", () => {
     const t = setup();
     const pod = makePod({ livenessProbe: { ...exec, initialDelaySeconds: 15 } });
     t.manager.addPod(pod);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.count("liveness")).toBe(0); // no status yet
     t.manager.updatePodStatus(pod, [{ name: "app", state: "waiting" }]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.changes).toEqual([]); // no container ID: nothing to publish for
     t.manager.updatePodStatus(pod, [running(1, t.clock.now())]); // started at 20 s
-    await t.fake.advance(30_000);
+    await t.clock.advanceAsync(30_000);
     // 30 s: 10 s since start < 15; 40 s: 20 s since start.
     expect(t.times("liveness")).toEqual([40, 50]);
     await t.manager.stop();
@@ -204,9 +201,9 @@ describe("probe manager: when it probes", () => {
     const pod = makePod({ livenessProbe: { ...exec, initialDelaySeconds: 25 } });
     t.manager.addPod(pod);
     t.manager.updatePodStatus(pod, [{ name: "app", containerId: id(1), state: "running" }]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     t.manager.updatePodStatus(pod, [{ name: "app", containerId: id(1), state: "running" }]); // still 0 s
-    await t.fake.advance(30_000);
+    await t.clock.advanceAsync(30_000);
     expect(t.times("liveness")).toEqual([30, 40]);
     await t.manager.stop();
   });
@@ -216,11 +213,11 @@ describe("probe manager: when it probes", () => {
     const pod = makePod({ livenessProbe: exec });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(4_999);
+    await t.clock.advanceAsync(4_999);
     expect(t.count("liveness")).toBe(0);
-    await t.fake.advance(1);
+    await t.clock.advanceAsync(1);
     expect(t.times("liveness")).toEqual([5]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.times("liveness")).toEqual([5, 15]);
     await t.manager.stop();
   });
@@ -235,11 +232,11 @@ describe("probe manager: when it probes", () => {
     });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.settle();
+    await t.clock.settle();
     expect(t.manager.startup(id(1))).toBe("Unknown");
     expect(t.manager.isStarted(id(1))).toBe(false);
     expect(t.manager.isReady(id(1))).toBe(false);
-    await t.fake.advance(2_000);
+    await t.clock.advanceAsync(2_000);
     expect(t.times("startup")).toEqual([0, 1, 2]);
     expect(t.manager.startup(id(1))).toBe("Success");
     expect(t.manager.isStarted(id(1))).toBe(true);
@@ -247,10 +244,10 @@ describe("probe manager: when it probes", () => {
 
     // The agent's next sync: readiness of a started, not-ready container is probed at once.
     t.manager.updatePodStatus(pod, [running(1)]);
-    await t.fake.settle();
+    await t.clock.settle();
     expect(t.times("readiness")).toEqual([2]);
     expect(t.manager.isReady(id(1))).toBe(true);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.times("startup")).toEqual([0, 1, 2]);
     expect(t.times("liveness")).toEqual([10]);
     expect(t.times("readiness")).toEqual([2, 12]); // the manual run restarted the period
@@ -266,13 +263,13 @@ describe("probe manager: when it probes", () => {
     });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.times("startup")).toEqual([0, 1]);
     expect(t.manager.startup(id(1))).toBe("Failure");
     expect(t.count("liveness")).toBe(0);
     t.script.startup = ["Success"];
     t.manager.updatePodStatus(pod, [running(2, t.clock.now())]);
-    await t.fake.advance(1_000);
+    await t.clock.advanceAsync(1_000);
     expect(t.manager.startup(id(2))).toBe("Success");
     await t.manager.stop();
   });
@@ -282,9 +279,9 @@ describe("probe manager: when it probes", () => {
     const pod = makePod({ livenessProbe: exec, readinessProbe: exec }, { restartPolicy: "Never" });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.settle();
+    await t.clock.settle();
     t.manager.updatePodStatus(pod, [{ name: "app", containerId: id(1), state: "terminated" }]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.changes).toEqual([
       "0s readiness c1 Failure",
       "0s liveness c1 Success",
@@ -295,9 +292,9 @@ describe("probe manager: when it probes", () => {
     // Both workers exited: their results and metric series are dropped.
     expect(t.manager.liveness(id(1))).toBeUndefined();
     expect(t.forgotten.sort()).toEqual(["web/app/liveness", "web/app/readiness"]);
-    await t.fake.advance(60_000);
+    await t.clock.advanceAsync(60_000);
     expect(t.count("liveness")).toBe(1);
-    expect(t.fake.pending()).toBe(0);
+    expect(t.clock.pendingTimers()).toBe(0);
   });
 
   it("keeps probing a terminated container that will restart, unless told it will not", async () => {
@@ -305,13 +302,13 @@ describe("probe manager: when it probes", () => {
     const pod = makePod({ livenessProbe: exec });
     t.manager.updatePodStatus(pod, [{ name: "app", containerId: id(1), state: "terminated" }]);
     t.manager.addPod(pod);
-    await t.fake.advance(20_000);
+    await t.clock.advanceAsync(20_000);
     expect(t.manager.liveness(id(1))).toBe("Failure");
     expect(t.forgotten).toEqual([]);
     t.manager.updatePodStatus(pod, [
       { name: "app", containerId: id(1), state: "terminated", restartPolicyTerminal: true },
     ]);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     expect(t.forgotten).toEqual(["web/app/liveness"]);
     expect(t.count("liveness")).toBe(0);
   });
@@ -328,23 +325,23 @@ describe("probe manager: pods", () => {
     });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.advance(10_000);
+    await t.clock.advanceAsync(10_000);
     const deleting: V1Pod = {
       ...pod,
       metadata: { ...pod.metadata, deletionTimestamp: "2024-01-01T00:00:00Z" },
     };
     t.manager.updatePodStatus(deleting, [running(1)]);
-    await t.fake.settle();
+    await t.clock.settle();
     expect(t.changes).toContain("10s startup c1 Success");
     expect(t.forgotten.sort()).toEqual(["web/app/liveness", "web/app/startup"]);
     expect(t.manager.startup(id(1))).toBeUndefined(); // the exited worker's result is dropped
     expect(t.times("startup")).toEqual([0, 10]);
     // Readiness lives on; with the startup worker gone the container counts as started (as in the kubelet).
-    await t.fake.advance(30_000);
+    await t.clock.advanceAsync(30_000);
     expect(t.times("readiness")).toEqual([20, 30, 40]);
-    expect(t.fake.pending()).toBe(1);
+    expect(t.clock.pendingTimers()).toBe(1);
     await t.manager.stop();
-    expect(t.fake.pending()).toBe(0);
+    expect(t.clock.pendingTimers()).toBe(0);
   });
 
   it("runs workers for sidecars (restartable init containers) and isReady for containers without probes", async () => {
@@ -361,7 +358,7 @@ describe("probe manager: pods", () => {
     };
     t.manager.updatePodStatus(pod, [running(1, T0, "proxy"), running(2, T0, "app")]);
     t.manager.addPod(pod);
-    await t.fake.settle();
+    await t.clock.settle();
     expect(t.calls.map((c) => `${c.type} ${c.containerId}`)).toEqual(["readiness c1"]);
     expect(t.manager.isReady(id(1))).toBe(true);
     expect(t.manager.isReady(id(2))).toBe(true); // no readiness probe: ready once started
@@ -376,20 +373,19 @@ describe("probe manager: pods", () => {
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
     t.manager.addPod(pod); // idempotent
-    await t.fake.settle();
+    await t.clock.settle();
     expect(t.count("liveness")).toBe(1);
     t.manager.removePod("pod-1");
-    await t.fake.advance(30_000);
+    await t.clock.advanceAsync(30_000);
     expect(t.count("liveness")).toBe(1);
     expect(t.manager.readiness(id(1))).toBeUndefined();
     expect(t.manager.isStarted(id(1))).toBe(false);
     expect(t.forgotten.sort()).toEqual(["web/app/liveness", "web/app/readiness"]);
-    expect(t.fake.pending()).toBe(0);
+    expect(t.clock.pendingTimers()).toBe(0);
   });
 
   it("stop() cancels a probe in flight and settles once every worker is done", async () => {
     const clock = createManualClock(T0);
-    const fake = createFakeTimers(clock);
     let seen: AbortSignal | undefined;
     const prober: Prober = {
       probe: (_type, _pod, _status, _container, options) =>
@@ -398,17 +394,17 @@ describe("probe manager: pods", () => {
           options?.signal?.addEventListener("abort", () => reject(new Error("cancelled")));
         }),
     };
-    const manager = createProbeManager({ prober, clock, timers: fake.timers, startedAtMs: 0 });
+    const manager = createProbeManager({ prober, clock, startedAtMs: 0 });
     const pod = makePod({ livenessProbe: exec });
     manager.updatePodStatus(pod, [running(1)]);
     manager.addPod(pod);
-    await fake.settle();
+    await clock.settle();
     expect(seen?.aborted).toBe(false);
     await manager.stop();
     expect(seen?.aborted).toBe(true);
     manager.addPod(pod); // after stop: nothing starts
-    await fake.settle();
-    expect(fake.pending()).toBe(0);
+    await clock.settle();
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it("satisfies ProbeResults and keeps probing when onResultChange throws", async () => {
@@ -422,7 +418,7 @@ describe("probe manager: pods", () => {
     const pod = makePod({ livenessProbe: { ...exec, failureThreshold: 1 } });
     t.manager.updatePodStatus(pod, [running(1)]);
     t.manager.addPod(pod);
-    await t.fake.settle();
+    await t.clock.settle();
     expect(results.liveness(id(1))).toBe("Failure");
     await t.manager.stop();
   });

@@ -47,16 +47,15 @@ export function containerFieldPath(name: string, type: ContainerType): string {
 
 /**
  * The reference of one container of the pod, the field path naming its list. `type` defaults to
- * the list the pod spec has it in; a container found in none (the kubelet fails there) gets the
- * pod's reference without a field path, so the event is still recorded.
+ * the list the pod spec has it in, and to the regular list for a name found in none (where the
+ * kubelet fails and records no event), so the event is still recorded.
  */
 export function containerObjectReference(
   pod: V1Pod,
   container: V1Container | string,
   type?: ContainerType,
-): ObjectReference {
+): Required<ObjectReference> {
   const name = typeof container === "string" ? container : container.name;
-  const ref = podObjectReference(pod);
-  const kind = type ?? containerTypeOf(pod, name);
-  return kind === undefined ? ref : { ...ref, fieldPath: containerFieldPath(name, kind) };
+  const kind = type ?? containerTypeOf(pod, name) ?? "container";
+  return { ...podObjectReference(pod), fieldPath: containerFieldPath(name, kind) };
 }

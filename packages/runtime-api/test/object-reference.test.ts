@@ -33,8 +33,8 @@ describe("event object references", () => {
     expect(containerObjectReference(pod, { name }, type)).toEqual({ ...base, fieldPath });
   });
 
-  it("gives a container in no list the pod's reference", () => {
-    expect(containerObjectReference(pod, "ghost")).toEqual(base);
+  it("puts a container found in no list in the regular list", () => {
+    expect(containerObjectReference(pod, "ghost")).toEqual({ ...base, fieldPath: "spec.containers{ghost}" });
     expect(containerTypeOf(pod, "ghost")).toBeUndefined();
   });
 
