@@ -1,5 +1,12 @@
 import type { AuthConfig } from "@nodelet/cri-api";
-import { type Clock, type DockerKeyring, ErrorCode, NodeletError, type V1Secret } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  type DockerKeyring,
+  ErrorCode,
+  errorMessage,
+  NodeletError,
+  type V1Secret,
+} from "@nodelet/runtime-api";
 import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
 import { createNodeDockerConfigKeyring, type NodeDockerConfigOptions } from "./node-config.js";
 import type { PluginKeyring } from "./plugin-keyring.js";
@@ -56,13 +63,9 @@ export function createKeyring(options: KeyringOptions = {}): DockerKeyring {
       return await lookup();
     } catch (error) {
       logger.error(
-        new NodeletError(
-          ErrorCode.CredentialProviderError,
-          `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
-          {
-            cause: error,
-          },
-        ),
+        new NodeletError(ErrorCode.CredentialProviderError, `${what} failed: ${errorMessage(error)}`, {
+          cause: error,
+        }),
       );
       return [];
     }

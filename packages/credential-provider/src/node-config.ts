@@ -2,11 +2,18 @@ import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { AuthConfig } from "@nodelet/cri-api";
-import { type Clock, isNodeletError, systemClock } from "@nodelet/runtime-api";
+import {
+  type Clock,
+  DEFAULT_MAX_FILE_BYTES,
+  isNodeletError,
+  type RegularFile,
+  RegularFileError,
+  readRegularFile,
+  systemClock,
+} from "@nodelet/runtime-api";
 import { type DockerConfig, parseDockerConfigJson, parseDockercfg } from "./docker-config.js";
 import { createStaticKeyring, type StaticKeyring } from "./keyring.js";
 import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
-import { DEFAULT_MAX_FILE_BYTES, readRegularFile } from "./read-file.js";
 
 /** The kubelet caches the node's docker config for 5 minutes. */
 export const NODE_CONFIG_CACHE_TTL_MS = 5 * 60 * 1000;
@@ -99,10 +106,12 @@ export function createNodeDockerConfigKeyring(
   async function readFirstValid(): Promise<CacheState> {
     const warn = (message: string) => logger.warn(message);
     for (const candidate of dockerConfigSearchPaths(options)) {
-      const read = await readRegularFile(candidate.path, maxBytes);
-      if (read.kind === "missing") continue;
-      if (read.kind === "skipped") {
-        warn(`docker config ${candidate.path} ${read.reason}; skipping it`);
+      let read: RegularFile;
+      try {
+        read = await readRegularFile(candidate.path, { maxBytes });
+      } catch (error) {
+        if (!(error instanceof RegularFileError)) throw error;
+        if (error.problem !== "missing") warn(`docker config ${candidate.path} ${error.detail}; skipping it`);
         continue;
       }
       const parseOptions = { source: candidate.path, onWarning: warn };

@@ -1,7 +1,12 @@
-import { ErrorCode, NodeletError, parseGoDurationNanos } from "@nodelet/runtime-api";
+import {
+  ErrorCode,
+  NodeletError,
+  parseGoDurationNanos,
+  RegularFileError,
+  readRegularFileText,
+} from "@nodelet/runtime-api";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { DEFAULT_MAX_FILE_BYTES, readRegularFile } from "./read-file.js";
 import { matchPatternProblem } from "./url-match.js";
 
 export const CREDENTIAL_PROVIDER_CONFIG_API_VERSIONS = [
@@ -243,18 +248,19 @@ export function parseCredentialProviderConfig(text: string, source: string): Cre
 
 /** Reads (a regular file, at most 1 MiB) and parses a CredentialProviderConfig file. */
 export async function loadCredentialProviderConfig(file: string): Promise<CredentialProviderConfig> {
-  const read = await readRegularFile(file, DEFAULT_MAX_FILE_BYTES);
-  if (read.kind === "missing") {
-    throw new NodeletError(
-      ErrorCode.InvalidConfig,
-      `credential provider config ${file} does not exist; check the image credential provider config path`,
-      { details: { file } },
-    );
-  }
-  if (read.kind === "skipped") {
-    throw new NodeletError(ErrorCode.InvalidConfig, `credential provider config ${file} ${read.reason}`, {
+  let text: string;
+  try {
+    text = await readRegularFileText(file);
+  } catch (error) {
+    if (!(error instanceof RegularFileError)) throw error;
+    const problem =
+      error.problem === "missing"
+        ? `${error.detail}; check the image credential provider config path`
+        : error.detail;
+    throw new NodeletError(ErrorCode.InvalidConfig, `credential provider config ${file} ${problem}`, {
+      cause: error,
       details: { file },
     });
   }
-  return parseCredentialProviderConfig(read.text, file);
+  return parseCredentialProviderConfig(text, file);
 }

@@ -134,8 +134,8 @@ describe("node docker config search", () => {
     await writeFile(join(dirs.homeDir, ".docker", "config.json"), configJson("home"));
     expect(await usernames({ ...dirs, logger: log.logger, maxFileBytes: 1024 })).toEqual(["home"]);
     expect(log.warnings).toEqual([
-      `docker config ${fifo} is not a regular file; skipping it`,
-      `docker config ${join(dirs.cwd, "config.json")} is larger than 1024 bytes; skipping it`,
+      `docker config ${fifo} is a named pipe (FIFO), not a regular file; skipping it`,
+      `docker config ${join(dirs.cwd, "config.json")} is 2 KiB; the limit is 1 KiB; skipping it`,
     ]);
   });
 
@@ -145,7 +145,7 @@ describe("node docker config search", () => {
     await writeFile(join(dirs.cwd, "config.json"), configJson("cwd"));
     expect(await usernames({ ...dirs, logger: log.logger })).toEqual(["cwd"]);
     expect(log.warnings[0]).toBe(
-      `docker config ${join(dirs.rootDir, "config.json")} is not a regular file; skipping it`,
+      `docker config ${join(dirs.rootDir, "config.json")} is a directory, not a regular file; skipping it`,
     );
   });
 

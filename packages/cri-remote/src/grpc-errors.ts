@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, errorMessage, NodeletError } from "@nodelet/runtime-api";
 
 export interface CallContext {
   /** CRI method name, e.g. "ListContainers". */
@@ -20,7 +20,7 @@ const UNAUTHORIZED =
 export function fromGrpcError(err: unknown, ctx: CallContext): NodeletError {
   if (err instanceof NodeletError) return err;
   if (!isServiceError(err)) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     // grpc-js throws synchronously once the channel is closed.
     if (/channel has been shut down|closed/i.test(message)) {
       return new NodeletError(

@@ -2,6 +2,7 @@ import type { PodSandboxConfig } from "@nodelet/cri-api";
 import {
   type DockerKeyring,
   ErrorCode,
+  errorMessage,
   type ImagePuller,
   type ImagePullProgress,
   NodeletError,
@@ -9,7 +10,7 @@ import {
   type SignalOptions,
   type V1Secret,
 } from "@nodelet/runtime-api";
-import { aggregatePullErrors, cancelledError, isCancelled, messageOf } from "./errors.js";
+import { aggregatePullErrors, cancelledError, isCancelled } from "./errors.js";
 import { credentialIdentity, type PullLimiter, type TimedPullResult } from "./limits.js";
 
 export interface CredentialPullDeps {
@@ -41,7 +42,7 @@ export async function pullWithCredentials(
   } catch (err) {
     throw new NodeletError(
       ErrorCode.InvalidImageName,
-      `couldn't parse image name "${image}": ${messageOf(err)}`,
+      `couldn't parse image name "${image}": ${errorMessage(err)}`,
       { cause: err, details: { image } },
     );
   }

@@ -1,14 +1,10 @@
-import { ErrorCode, isNodeletError, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, errorMessage, isNodeletError, NodeletError } from "@nodelet/runtime-api";
 
 /** The message of the throttle's refusal, as the kubelet words it. */
 export const PULL_QPS_EXCEEDED = "pull QPS exceeded.";
 
 const REGISTRY_UNAVAILABLE = "RegistryUnavailable";
 const SIGNATURE_VALIDATION_FAILED = "SignatureValidationFailed";
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function cancelledError(image: string, reason?: unknown): NodeletError {
   return new NodeletError(ErrorCode.Cancelled, `pulling image "${image}" was cancelled`, {
@@ -36,7 +32,7 @@ export function isUnauthorized(err: unknown): boolean {
 
 /** Go's utilerrors.NewAggregate message: one message as it is, several (deduplicated) as `[a, b]`. */
 export function aggregateMessage(errors: readonly unknown[]): string {
-  const messages = [...new Set(errors.map(messageOf))];
+  const messages = [...new Set(errors.map(errorMessage))];
   return messages.length === 1 ? (messages[0] as string) : `[${messages.join(", ")}]`;
 }
 
@@ -64,7 +60,7 @@ export function aggregatePullErrors(image: string, errors: readonly unknown[]): 
  */
 export function toPullError(imgRef: string, err: unknown): NodeletError {
   if (isCancelled(err) || isNodeletError(err, ErrorCode.InvalidImageName)) return err as NodeletError;
-  const message = messageOf(err);
+  const message = errorMessage(err);
   const unauthorized = isUnauthorized(err);
   const base = { image: imgRef, unauthorized };
   if (message.startsWith(REGISTRY_UNAVAILABLE)) {

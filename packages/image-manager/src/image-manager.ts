@@ -8,6 +8,7 @@ import {
   ErrorCode,
   type EventRecorder,
   type EventType,
+  errorMessage,
   formatGoDuration,
   type Image,
   type ImageManager,
@@ -27,7 +28,7 @@ import {
 } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
 import { pullWithCredentials } from "./credential-pull.js";
-import { isCancelled, messageOf, toPullError } from "./errors.js";
+import { isCancelled, toPullError } from "./errors.js";
 import { createPullLimiter, type PullLimitOptions, resolvePullLimits } from "./limits.js";
 import { imagePullDurationMetric, imageSizeBucket } from "./metrics.js";
 import { defaultPullPolicy, shouldPullImage } from "./pull-policy.js";
@@ -117,7 +118,7 @@ export function createImageManager(options: ImageManagerOptions): NodeletImageMa
       try {
         image = applyDefaultImageTag(imgRef);
       } catch (err) {
-        const message = `Failed to apply default image tag "${imgRef}": couldn't parse image name "${imgRef}": ${messageOf(err)}`;
+        const message = `Failed to apply default image tag "${imgRef}": couldn't parse image name "${imgRef}": ${errorMessage(err)}`;
         event(ref, "Warning", "InspectFailed", message);
         throw new NodeletError(ErrorCode.InvalidImageName, message, {
           cause: err,
@@ -131,7 +132,7 @@ export function createImageManager(options: ImageManagerOptions): NodeletImageMa
         presentRef = (await images.imageStatus(spec, false, { signal })).image?.id ?? "";
       } catch (err) {
         if (isCancelled(err) && signal?.aborted) throw err;
-        const message = `Failed to inspect image "${imgRef}": ${messageOf(err)}`;
+        const message = `Failed to inspect image "${imgRef}": ${errorMessage(err)}`;
         event(ref, "Warning", "InspectFailed", message);
         throw new NodeletError(ErrorCode.ImageInspectError, message, {
           cause: err,
@@ -172,7 +173,7 @@ export function createImageManager(options: ImageManagerOptions): NodeletImageMa
       } catch (err) {
         // Cancelled by the caller (pod deleted, agent stopping): no failure to report or back off from.
         if (isCancelled(err) && signal?.aborted) throw err;
-        event(ref, "Warning", "Failed", `Failed to pull image "${imgRef}": ${messageOf(err)}`);
+        event(ref, "Warning", "Failed", `Failed to pull image "${imgRef}": ${errorMessage(err)}`);
         backoff.next(backoffKey, clock.now());
         throw toPullError(imgRef, err);
       }

@@ -35,6 +35,7 @@ export type {
   RuntimeVersioner,
 } from "./cri-service.js";
 export { CRI_API_VERSION, CRI_VERSION } from "./cri-version.js";
+export { errnoCode, errorChain, errorChainMessage, errorMessage } from "./error-helpers.js";
 export type { NodeletErrorOptions, RuntimeVersionAnswer } from "./errors.js";
 export {
   assertSupportedRuntimeVersion,
@@ -137,6 +138,21 @@ export {
 export type { PodQOSClass } from "./qos.js";
 export { effectiveRequests, getPodQOS } from "./qos.js";
 export { isQuantity, parseQuantity, quantityToInt, quantityToMilli } from "./quantity.js";
+export type {
+  ReadFs,
+  ReadRegularFileOptions,
+  RegularFile,
+  RegularFileProblem,
+} from "./regular-file.js";
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  decodeUtf8,
+  formatBytes,
+  nodeReadFs,
+  RegularFileError,
+  readRegularFile,
+  readRegularFileText,
+} from "./regular-file.js";
 export type {
   Container,
   ContainerID,
