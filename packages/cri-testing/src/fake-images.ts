@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Image, ImageFsInfoResponse, type ImageSpec } from "@nodelet/cri-api";
-import { millisToNanos } from "@nodelet/runtime-api";
+import { applyDefaultImageTag, millisToNanos, stripTagAndDigest } from "@nodelet/runtime-api";
 
 // The fake's image store, answering as containerd's CRI image service does: ids are
 // "sha256:<hex>", a pull adds the image under its tag, a pull of a present tag keeps its id,
@@ -29,19 +29,14 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Adds ":latest" to a reference without tag or digest, as the runtime resolves it. */
-export function completeReference(ref: string): string {
-  if (ref.includes("@") || ref.startsWith("sha256:")) return ref;
-  const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
-  return lastSegment.includes(":") ? ref : `${ref}:latest`;
-}
-
-function repository(ref: string): string {
-  const at = ref.indexOf("@");
-  if (at >= 0) return ref.slice(0, at);
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  return colon > slash ? ref.slice(0, colon) : ref;
+/** The reference as the runtime stores it: ":latest" added when it has no tag or digest. */
+function completeReference(ref: string): string {
+  if (ref.startsWith("sha256:")) return ref;
+  try {
+    return applyDefaultImageTag(ref);
+  } catch {
+    return ref; // not a valid reference: it matches only itself
+  }
 }
 
 export class ImageStore {
@@ -69,7 +64,7 @@ export class ImageStore {
       if (other !== record) other.repoTags = other.repoTags.filter((t) => t !== ref);
     }
     if (!ref.includes("@") && !record.repoTags.includes(ref)) record.repoTags.push(ref);
-    const digest = `${repository(ref)}@sha256:${sha256(`manifest:${id}`)}`;
+    const digest = `${stripTagAndDigest(ref)}@sha256:${sha256(`manifest:${id}`)}`;
     if (!record.repoDigests.includes(digest)) record.repoDigests.push(digest);
     this.#images.set(id, record);
     return record;

@@ -90,6 +90,11 @@ export function createFakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime
   return new InProcessFakeRuntime(new FakeCore(options));
 }
 
+/** Serves a fake runtime as a gRPC CRI server on a unix socket (the same as `fake.serve()`). */
+export function serveFakeRuntime(fake: FakeRuntime, options?: ServeOptions): Promise<FakeRuntimeServer> {
+  return fake.serve(options);
+}
+
 type Stream<M extends CriMethod> = AsyncIterable<CriResponse<M>>;
 
 class InProcessFakeRuntime implements FakeRuntime {

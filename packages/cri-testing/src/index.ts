@@ -1,10 +1,16 @@
+export type { FaultProxyFlags } from "./cli-flags.js";
+export { parseFaultProxyFlags } from "./cli-flags.js";
 export type { LogStream } from "./cri-log.js";
 export { formatCriLog } from "./cri-log.js";
 export type { FakeRuntimeOptions, RecordedCall } from "./fake-core.js";
 export type { ExecHandler, ExecReply } from "./fake-handlers.js";
 export type { FakeImage } from "./fake-images.js";
 export type { FakeRuntime } from "./fake-runtime.js";
-export { createFakeRuntime } from "./fake-runtime.js";
+export { createFakeRuntime, serveFakeRuntime } from "./fake-runtime.js";
+export type { FaultProxy, FaultProxyOptions } from "./fault-proxy.js";
+export { createFaultProxy } from "./fault-proxy.js";
+export type { FaultRule } from "./fault-rules.js";
+export { loadFaultRules } from "./fault-rules.js";
 export type { FaultSpec, InjectedFault } from "./faults.js";
 export type { CriMethod, CriRequest, CriResponse } from "./methods.js";
 export type { FakeRuntimeServer, ServeOptions } from "./server.js";

@@ -52,10 +52,16 @@ export function callSignal(call: { on(event: "cancelled", listener: () => void):
   return { signal: controller.signal, abort };
 }
 
-/** Builds a grpc-js service definition and implementation of every method of `service`. */
+export const identity = (b: Buffer) => b;
+
+/**
+ * Builds a grpc-js service definition and implementation of every method of `service`; `raw`
+ * passes messages as undecoded Buffers (for forwarding).
+ */
 export function serviceOf(
   service: CriMethodDefinition["service"],
   handler: (method: CriMethodDefinition) => (call: never, callback?: never) => void,
+  raw = false,
 ): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
   const definition: Record<string, ServiceDefinition[string]> = {};
   const implementation: UntypedServiceImplementation = {};
@@ -64,10 +70,10 @@ export function serviceOf(
       path: m.path,
       requestStream: false,
       responseStream: m.responseStream,
-      requestSerialize: m.requestSerialize,
-      requestDeserialize: m.requestDeserialize,
-      responseSerialize: m.responseSerialize,
-      responseDeserialize: m.responseDeserialize,
+      requestSerialize: raw ? identity : m.requestSerialize,
+      requestDeserialize: raw ? identity : m.requestDeserialize,
+      responseSerialize: raw ? identity : m.responseSerialize,
+      responseDeserialize: raw ? identity : m.responseDeserialize,
     };
     implementation[m.name] = handler(m) as never;
   }
