@@ -4,9 +4,7 @@
 // (uncatchably) after very deeply nested documents, and a FIFO or /dev/zero read as a manifest
 // blocks forever or exhausts memory (see the project's toolchain notes).
 
-import { constants, type Stats } from "node:fs";
-import { type FileHandle, lstat, open, realpath } from "node:fs/promises";
-import { type ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { type ErrorCode, errorMessage, NodeletError } from "@nodelet/runtime-api";
 import { CST, Lexer, parseAllDocuments, type YAMLError } from "yaml";
 
 /** 1 MiB: far above any real pod manifest or config file. */
@@ -16,104 +14,15 @@ export const DEFAULT_MAX_DEPTH = 100;
 /** Values (objects, arrays and scalars) a parsed document may hold, aliases expanded. */
 const MAX_NODES = 1_000_000;
 
-/** The part of node:fs/promises used to read a file; injectable so tests can race a removal. */
-export interface ReadFs {
-  lstat(path: string): Promise<Stats>;
-  realpath(path: string): Promise<string>;
-  open(path: string, flags: number): Promise<FileHandle>;
-}
-
-export const nodeReadFs: ReadFs = {
-  lstat: (path) => lstat(path),
-  realpath: (path) => realpath(path),
-  open: (path, flags) => open(path, flags),
-};
-
-export interface ReadRegularFileOptions {
-  maxBytes: number;
-  /** Code of the NodeletError thrown on any problem. */
-  code: ErrorCode;
-  fs?: ReadFs;
-}
-
-/**
- * Reads a regular file as UTF-8 text, following a symlink only after checking where it leads.
- * Every problem is a NodeletError(code) whose message starts with the path.
- */
-export async function readRegularFile(path: string, options: ReadRegularFileOptions): Promise<string> {
-  const fs = options.fs ?? nodeReadFs;
-  const fail = (problem: string, cause?: unknown): NodeletError =>
-    new NodeletError(options.code, `${path}: ${problem}`, {
-      ...(cause === undefined ? {} : { cause }),
-      details: { path },
-    });
-
-  let link: Stats;
-  try {
-    link = await fs.lstat(path);
-  } catch (err) {
-    throw fail(errnoProblem(err, "cannot be read"), err);
-  }
-  let target = path;
-  if (link.isSymbolicLink()) {
-    try {
-      target = await fs.realpath(path);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === "ELOOP") throw fail("is a symlink loop (the link leads back to itself)", err);
-      if (code === "ENOENT") throw fail("is a symlink to a file that does not exist", err);
-      throw fail(errnoProblem(err, "is a symlink that cannot be resolved"), err);
-    }
-  } else if (!link.isFile()) {
-    throw fail(`is ${describeType(link)}, not a regular file`);
-  }
-
-  // O_NONBLOCK: opening a FIFO must not wait for a writer. The type is then checked on the open
-  // descriptor itself, so a file swapped after the checks above is still caught.
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === "ENOENT") throw fail("was removed while being read", err);
-    if (code === "ELOOP") throw fail("is a symlink loop (the link leads back to itself)", err);
-    throw fail(errnoProblem(err, "cannot be opened"), err);
-  }
-  try {
-    const info = await handle.stat();
-    const via = target === path ? "" : `a symlink to ${target}, which is `;
-    if (!info.isFile()) throw fail(`is ${via}${describeType(info)}, not a regular file`);
-    if (info.size > options.maxBytes) {
-      throw fail(`is ${via}${formatBytes(info.size)}; the limit is ${formatBytes(options.maxBytes)}`);
-    }
-    // One byte more than the limit, so a file that grows while being read is caught too.
-    const buffer = Buffer.alloc(options.maxBytes + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > options.maxBytes) {
-      throw fail(`grew beyond ${formatBytes(options.maxBytes)} while being read; the limit is that size`);
-    }
-    return decodeUtf8(buffer.subarray(0, length), fail);
-  } catch (err) {
-    if (err instanceof NodeletError) throw err;
-    throw fail(errnoProblem(err, "cannot be read"), err);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** UTF-8 text without a byte-order mark; anything else is refused. */
-export function decodeUtf8(bytes: Uint8Array, fail: (problem: string) => NodeletError): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw fail("is not UTF-8 text");
-  }
-}
+// The safe regular-file reader lives in @nodelet/runtime-api; re-exported for the sources here.
+export type { ReadFs, ReadRegularFileOptions } from "@nodelet/runtime-api";
+export {
+  decodeUtf8,
+  errnoCode,
+  formatBytes,
+  nodeReadFs,
+  readRegularFileText as readRegularFile,
+} from "@nodelet/runtime-api";
 
 export interface ParseOptions {
   /** Names the document in messages: a file path or a URL. */
@@ -158,10 +67,7 @@ export function parseDocuments(text: string, options: ParseOptions): unknown[] {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      throw fail(
-        `cannot be read as YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`,
-        err,
-      );
+      throw fail(`cannot be read as YAML: ${firstLine(errorMessage(err))}`, err);
     }
     if (value === null || value === undefined) continue;
     values.push(check(value));
@@ -301,41 +207,4 @@ function checkTree(value: unknown, maxDepth: number, fail: (problem: string) => 
     for (const child of Object.values(current)) stack.push([child, depth + 1]);
   }
   return value;
-}
-
-function describeType(info: Stats): string {
-  if (info.isDirectory()) return "a directory";
-  if (info.isFIFO()) return "a named pipe (FIFO)";
-  if (info.isSocket()) return "a socket";
-  if (info.isCharacterDevice()) return "a character device";
-  if (info.isBlockDevice()) return "a block device";
-  if (info.isSymbolicLink()) return "a symlink";
-  return "not a regular file";
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
-}
-
-export function errnoCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-function errnoProblem(err: unknown, what: string): string {
-  switch (errnoCode(err)) {
-    case "ENOENT":
-      return "does not exist";
-    case "EACCES":
-    case "EPERM":
-      return `${what}: permission denied`;
-    case "ENOTDIR":
-      return "does not exist (a parent is not a directory)";
-    case "EISDIR":
-      return "is a directory, not a regular file";
-    default:
-      return `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  }
 }
