@@ -1,33 +1,10 @@
 // Turning what a transport or a runner throws into the text of the kubelet's messages.
 
-/** The error's message, then its causes' (Node's fetch says only "fetch failed" at the top). */
-export function errorText(err: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
-    const text = (current instanceof Error ? current.message : String(current)).trim();
-    if (text !== "" && !parts.some((p) => p.includes(text))) parts.push(text);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return parts.join(": ") || "unknown error";
-}
+import { errnoCode, errorChain, errorChainMessage } from "@nodelet/runtime-api";
 
-function* chain(err: unknown): Generator<unknown> {
-  let current: unknown = err;
-  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {
-    yield current;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-}
-
-/** The first Node error code (ECONNREFUSED, EPROTO, ERR_SSL_...) in the cause chain. */
-export function errnoCode(err: unknown): string | undefined {
-  for (const e of chain(err)) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^E[A-Z]+$|^ERR_/.test(code)) return code;
-  }
-  return undefined;
-}
+// The error's message and its causes' (errorText), and the first Node error code in the cause
+// chain (errnoCode), come from runtime-api.
+export { errnoCode, errorChainMessage as errorText } from "@nodelet/runtime-api";
 
 const plainHTTPCodes = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG"]);
 const plainHTTPMessage =
@@ -39,7 +16,7 @@ const plainHTTPMessage =
  * (EPROTO / ERR_SSL_WRONG_VERSION_NUMBER) when the server sends "HTTP/1.1 400" to a ClientHello.
  */
 export function isPlainHTTPAnswer(err: unknown): boolean {
-  for (const e of chain(err)) {
+  for (const e of errorChain(err)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && plainHTTPCodes.has(code)) return true;
     const message = e instanceof Error ? e.message : typeof e === "string" ? e : "";
@@ -102,5 +79,5 @@ const goDialTexts: Record<string, string> = {
 /** The tail of Go's `dial tcp <addr>: <tail>` for a failed connect; Node's text when Go's is not known. */
 export function goDialErrorText(err: unknown): string {
   const code = errnoCode(err);
-  return (code !== undefined ? goDialTexts[code] : undefined) ?? errorText(err);
+  return (code !== undefined ? goDialTexts[code] : undefined) ?? errorChainMessage(err);
 }
