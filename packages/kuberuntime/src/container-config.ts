@@ -7,16 +7,12 @@ import {
   ErrorCode,
   isNodeletError,
   NodeletError,
+  podNamespace,
   type V1Container,
   type V1Pod,
 } from "@nodelet/runtime-api";
 import { expandContainerCommandAndArgs, makeEnvironmentVariables } from "./env.js";
-import {
-  DEFAULT_TERMINATION_MESSAGE_PATH,
-  newContainerAnnotations,
-  newContainerLabels,
-  podNamespace,
-} from "./labels.js";
+import { DEFAULT_TERMINATION_MESSAGE_PATH, newContainerAnnotations, newContainerLabels } from "./labels.js";
 import { computeLinuxResources, type MemorySwapBehavior, oomScoreAdjust } from "./resources.js";
 import { buildPodLogsDirectory, namespacesForPod } from "./sandbox-config.js";
 import {

@@ -7,6 +7,7 @@ import {
   type ContainerID,
   ErrorCode,
   formatContainerID,
+  formatPod,
   isNodeletError,
   NodeletError,
   type Pod,
@@ -17,8 +18,8 @@ import {
 } from "@nodelet/runtime-api";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels } from "./labels.js";
 import type { ContainerKillReason } from "./pod-actions.js";
-import { message, podDescription, type RuntimeContext, recordEvent } from "./runtime-context.js";
-import { TerminationOrdering } from "./termination-ordering.js";
+import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { TerminationOrdering, waitAtMost } from "./termination-ordering.js";
 
 /** The kubelet's minimumGracePeriodInSeconds: every container gets at least this to stop. */
 export const MINIMUM_GRACE_PERIOD_SECONDS = 2;
@@ -59,7 +60,7 @@ export async function killContainer(
     if (!spec) {
       throw new NodeletError(
         ErrorCode.KillContainerError,
-        `failed to get containerSpec "${containerName}" (id=${formatContainerID(containerId)}) in pod "${podDescription(pod)}"`,
+        `failed to get containerSpec "${containerName}" (id=${formatContainerID(containerId)}) in pod "${formatPod(pod)}"`,
       );
     }
   } else {
@@ -93,7 +94,9 @@ export async function killContainersWithSyncResult(
 ): Promise<PodSyncResult> {
   const result = new PodSyncResult();
   const running = runningPod.containers.filter((c) => c.state === "running");
-  const ordering = pod ? new TerminationOrdering(pod, new Set(running.map((c) => c.name))) : undefined;
+  const ordering = pod
+    ? new TerminationOrdering(pod, new Set(running.map((c) => c.name)), ctx.clock)
+    : undefined;
   await Promise.all(
     running.map(async (c) => {
       const step = result.add({ action: "KillContainer", target: c.name, message: "" });
@@ -118,20 +121,17 @@ async function runPreStop(
   container: V1Container,
   graceSeconds: number,
 ): Promise<number> {
-  const started = Date.now();
   const hook = ctx.handlerRunner
     .run(containerId, pod, container, container.lifecycle?.preStop ?? {})
     .catch((err: unknown) => {
       recordEvent(ctx, pod, container, "Warning", "FailedPreStopHook", "PreStopHook failed");
-      return `preStop failed: ${message(err)}`;
+      // The container is stopped all the same; the event carries no detail (output may hold secrets).
+      ctx.options.logger?.warn(
+        { pod: formatPod(pod), container: container.name, containerId: formatContainerID(containerId) },
+        `preStop hook failed: ${message(err)}`,
+      );
     });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    hook,
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000))),
-  ]);
-  clearTimeout(timer);
-  return Math.floor((Date.now() - started) / 1000);
+  return waitAtMost(ctx.clock, hook, graceSeconds);
 }
 
 async function restoreSpecFromLabels(
@@ -208,7 +208,7 @@ export async function removeInitContainers(
     await deleteContainer(ctx, status.id).catch((err: unknown) => {
       // Best effort, as the kubelet: the next sync or container GC retries.
       ctx.options.logger?.warn(
-        { pod: podDescription(pod), container: status.name, containerId: formatContainerID(status.id) },
+        { pod: formatPod(pod), container: status.name, containerId: formatContainerID(status.id) },
         `failed to remove init container: ${message(err)}`,
       );
     });

@@ -9,8 +9,11 @@ import {
   type Backoff,
   type ContainerType,
   ErrorCode,
+  type EventType,
   findContainerStatusByName,
   formatGoDuration,
+  formatPod,
+  getPodFullName,
   NodeletError,
   type PodStatus,
   type SignalOptions,
@@ -20,7 +23,7 @@ import {
 } from "@nodelet/runtime-api";
 import { generateContainerConfig } from "./container-config.js";
 import { killContainer } from "./container-kill.js";
-import { message, podDescription, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
 import { defaultAllocatable } from "./setup.js";
 
 /** Restart count for a container the runtime has no status for: one past the newest <n>.log file. */
@@ -53,7 +56,7 @@ export function doBackOff(
   const exited = podStatus.containerStatuses.find((c) => c.name === container.name && c.state === "exited");
   if (!exited) return undefined;
   const finishedAt = exited.finishedAt?.getTime() ?? 0;
-  const key = `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? "default"}_${pod.metadata.uid ?? ""}_${container.name}_${exited.hash}`;
+  const key = `${getPodFullName(pod)}_${pod.metadata.uid ?? ""}_${container.name}_${exited.hash}`;
   if (backOff.isInBackOffSince(key, finishedAt)) {
     recordEvent(
       ctx,
@@ -61,9 +64,9 @@ export function doBackOff(
       container,
       "Warning",
       "BackOff",
-      `Back-off restarting failed container ${container.name} in pod ${podDescription(pod)}`,
+      `Back-off restarting failed container ${container.name} in pod ${formatPod(pod)}`,
     );
-    return `back-off ${formatGoDuration(backOff.get(key))} restarting failed container=${container.name} pod=${podDescription(pod)}`;
+    return `back-off ${formatGoDuration(backOff.get(key))} restarting failed container=${container.name} pod=${formatPod(pod)}`;
   }
   backOff.next(key, finishedAt);
   return undefined;
@@ -87,9 +90,12 @@ export interface StartContainerArgs {
  */
 export async function startContainer(ctx: RuntimeContext, args: StartContainerArgs): Promise<void> {
   const { sandboxId, sandboxConfig, pod, container, type, podStatus, pullSecrets, podIPs, options } = args;
+  // Events name the container's list in the spec (spec.initContainers{...} for init containers).
+  const event = (eventType: EventType, reason: string, text: string): void =>
+    recordEvent(ctx, pod, container, eventType, reason, text, type);
   const fail = (code: ErrorCode, err: unknown): never => {
     const text = message(err);
-    recordEvent(ctx, pod, container, "Warning", "Failed", `Error: ${text}`);
+    event("Warning", "Failed", `Error: ${text}`);
     throw new NodeletError(code, text, { cause: err });
   };
 
@@ -99,7 +105,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     imageRef = await ctx.imageManager.ensureImageExists(pod, container, pullSecrets, sandboxConfig, options);
   } catch (err) {
     const failure = NodeletError.from(err, ErrorCode.ErrImagePull);
-    recordEvent(ctx, pod, container, "Warning", "Failed", `Error: ${failure.message}`);
+    event("Warning", "Failed", `Error: ${failure.message}`);
     throw failure;
   }
 
@@ -142,7 +148,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
   } catch (err) {
     return fail(ErrorCode.CreateContainerError, err);
   }
-  recordEvent(ctx, pod, container, "Normal", "Created", `Created container ${container.name}`);
+  event("Normal", "Created", `Created container ${container.name}`);
 
   // 3. Start it.
   try {
@@ -150,7 +156,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
   } catch (err) {
     return fail(ErrorCode.RunContainerError, err);
   }
-  recordEvent(ctx, pod, container, "Normal", "Started", `Started container ${container.name}`);
+  event("Normal", "Started", `Started container ${container.name}`);
 
   // 4. postStart blocks the start; a failure kills the container.
   const postStart = container.lifecycle?.postStart;
@@ -160,12 +166,12 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     await ctx.handlerRunner.run(id, pod, container, postStart, options);
   } catch (err) {
     // No detail in the event: hook output may carry secrets.
-    recordEvent(ctx, pod, container, "Warning", "FailedPostStartHook", "PostStartHook failed");
+    event("Warning", "FailedPostStartHook", "PostStartHook failed");
     await killContainer(ctx, pod, id, container.name, "FailedPostStartHook", "FailedPostStartHook").catch(
       (killErr: unknown) => {
         // The PostStartHookError below is what the caller acts on; the next sync kills it again.
         ctx.options.logger?.warn(
-          { pod: podDescription(pod), container: container.name },
+          { pod: formatPod(pod), container: container.name },
           `failed to kill the container after its postStart hook failed: ${message(killErr)}`,
         );
       },

@@ -1,9 +1,11 @@
 import { KeyValue } from "@nodelet/cri-api";
 import {
   ErrorCode,
+  effectiveRequests,
   expandVariableReferences,
   NodeletError,
   parseQuantity,
+  podNamespace,
   quantityToInt,
   quantityToMilli,
   type V1Container,
@@ -13,8 +15,6 @@ import {
   type V1Quantity,
   type V1ResourceFieldSelector,
 } from "@nodelet/runtime-api";
-import { podNamespace } from "./labels.js";
-import { effectiveRequests } from "./qos.js";
 
 export interface EnvironmentContext {
   /** The pod's IPs, primary first. */

@@ -28,17 +28,9 @@ export type {
   ContainerToKill,
   PodActions,
 } from "./pod-actions.js";
-export {
-  computePodActions,
-  isRestartableInitContainer,
-  noProbeResults,
-  podSandboxChanged,
-  shouldContainerBeRestarted,
-} from "./pod-actions.js";
-export type { PodQOSClass } from "./qos.js";
-export { getPodQOS } from "./qos.js";
+export { computePodActions, noProbeResults, podSandboxChanged } from "./pod-actions.js";
 export { milliCPUToQuota, milliCPUToShares, oomScoreAdjust } from "./resources.js";
 export { determinePodSandboxIPs } from "./runtime-status.js";
 export type { SandboxConfigOptions } from "./sandbox-config.js";
 export { buildPodLogsDirectory, generatePodSandboxConfig } from "./sandbox-config.js";
-export type { KubeGenericRuntimeManagerOptions, ManagerLogger, NodeAllocatable } from "./setup.js";
+export type { KubeGenericRuntimeManagerOptions, NodeAllocatable } from "./setup.js";

@@ -1,10 +1,11 @@
-import type {
-  ContainerType,
-  V1Container,
-  V1ContainerPort,
-  V1LifecycleHandler,
-  V1Pod,
-  V1TerminationMessagePolicy,
+import {
+  type ContainerType,
+  podNamespace,
+  type V1Container,
+  type V1ContainerPort,
+  type V1LifecycleHandler,
+  type V1Pod,
+  type V1TerminationMessagePolicy,
 } from "@nodelet/runtime-api";
 import { hashContainer } from "./container-hash.js";
 
@@ -31,11 +32,6 @@ export const ANNOTATION_CONTAINER_TYPE = "io.kubernetes.container.type";
 /** The API server's defaults for the two termination-message fields. */
 export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 export const DEFAULT_TERMINATION_MESSAGE_POLICY: V1TerminationMessagePolicy = "File";
-
-/** The pod's namespace as the API server would default it. */
-export function podNamespace(pod: V1Pod): string {
-  return pod.metadata.namespace || "default";
-}
 
 /** Sandbox labels: every pod label, then the kubelet's three pod keys, which win on conflict. */
 export function newPodSandboxLabels(pod: V1Pod): Record<string, string> {

@@ -12,17 +12,20 @@ import {
   CRI_VERSION,
   ErrorCode,
   formatContainerID,
+  formatPod,
   type GCPolicy,
   type Image,
   type ImageManagerService,
   type ImageStats,
   isNodeletError,
+  isRestartableInitContainer,
   type KubeGenericRuntime,
   NodeletError,
   type Pod,
   type PodStatus,
   PodSyncResult,
   type ProbeResults,
+  podNamespace,
   type ImageSpec as RuntimeImageSpec,
   type RuntimeService,
   type RuntimeStatus,
@@ -43,13 +46,8 @@ import {
 } from "./container-kill.js";
 import { doBackOff, startContainer } from "./container-start.js";
 import { startMetrics } from "./metrics.js";
-import {
-  type ContainerKillReason,
-  computePodActions,
-  isRestartableInitContainer,
-  noProbeResults,
-} from "./pod-actions.js";
-import { message, podDescription, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { type ContainerKillReason, computePodActions, noProbeResults } from "./pod-actions.js";
+import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
 import {
   determinePodSandboxIPs,
   listPods,
@@ -114,13 +112,7 @@ class Manager implements KubeGenericRuntimeManager {
       createHandlerRunner({
         commandRunner: this,
         podIPs: async (pod) =>
-          (
-            await this.getPodStatus(
-              pod.metadata.uid ?? "",
-              pod.metadata.name ?? "",
-              pod.metadata.namespace ?? "default",
-            )
-          ).ips,
+          (await this.getPodStatus(pod.metadata.uid ?? "", pod.metadata.name ?? "", podNamespace(pod))).ips,
         ...(options.eventRecorder ? { eventRecorder: options.eventRecorder } : {}),
         ...(options.registry ? { registry: options.registry } : {}),
       });
@@ -324,7 +316,7 @@ class Manager implements KubeGenericRuntimeManager {
     let sandboxId = changes.sandboxId;
     if (changes.createSandbox) {
       if (pod.metadata.deletionTimestamp) return result; // terminating: do not bring it back
-      const step = result.add({ action: "CreatePodSandbox", target: podDescription(pod), message: "" });
+      const step = result.add({ action: "CreatePodSandbox", target: formatPod(pod), message: "" });
       try {
         sandboxId = await createPodSandbox(this.#ctx, pod, changes.attempt);
       } catch (err) {
@@ -358,7 +350,7 @@ class Manager implements KubeGenericRuntimeManager {
       sandboxConfig = sandboxConfigFor(this.#ctx, pod, changes.attempt);
     } catch (err) {
       configStep.error = ErrorCode.ConfigPodSandboxError;
-      configStep.message = `GeneratePodSandboxConfig for pod "${podDescription(pod)}" failed: ${message(err)}`;
+      configStep.message = `GeneratePodSandboxConfig for pod "${formatPod(pod)}" failed: ${message(err)}`;
       return result;
     }
 

@@ -1,5 +1,8 @@
 // computePodActions: what a syncPod must do to move a pod from its current status to its spec.
 // Pure: the runtime's view comes in as PodStatus, probe results through ProbeResults.
+// Follows computePodActions and computeInitContainerActions in
+// pkg/kubelet/kuberuntime/kuberuntime_manager.go; the restart and sidecar predicates are
+// runtime-api's (pkg/kubelet/container/helpers.go).
 import { NamespaceMode, PodSandboxState } from "@nodelet/cri-api";
 import type {
   ContainerID,
@@ -9,7 +12,14 @@ import type {
   V1Container,
   V1Pod,
 } from "@nodelet/runtime-api";
-import { findContainerStatusByName, formatContainerID } from "@nodelet/runtime-api";
+import {
+  findContainerStatusByName,
+  formatContainerID,
+  hasAnyRegularContainerCreated,
+  isRestartableInitContainer,
+  shouldContainerBeRestarted,
+  shouldRestartOnFailure,
+} from "@nodelet/runtime-api";
 import { hashContainer } from "./container-hash.js";
 
 export const noProbeResults: ProbeResults = { liveness: () => undefined, startup: () => undefined };
@@ -38,14 +48,6 @@ export interface PodActions {
   containersToKill: Map<string, ContainerToKill>;
 }
 
-export function isRestartableInitContainer(container: V1Container): boolean {
-  return container.restartPolicy === "Always";
-}
-
-export function shouldRestartOnFailure(pod: V1Pod): boolean {
-  return pod.spec.restartPolicy !== "Never";
-}
-
 export function containerChanged(container: V1Container, status: ContainerStatus): boolean {
   return hashContainer(container) !== status.hash;
 }
@@ -60,23 +62,6 @@ export function isInitContainerFailed(status: ContainerStatus): boolean {
 function containerSucceeded(container: V1Container, podStatus: PodStatus): boolean {
   const status = findContainerStatusByName(podStatus, container.name);
   return status !== undefined && status.state === "exited" && status.exitCode === 0;
-}
-
-/** The kubelet's ShouldContainerBeRestarted for a container that is not running. */
-export function shouldContainerBeRestarted(
-  container: V1Container,
-  pod: V1Pod,
-  podStatus: PodStatus,
-): boolean {
-  if (pod.metadata.deletionTimestamp) return false;
-  const status = findContainerStatusByName(podStatus, container.name);
-  if (!status) return true; // never ran, or every instance was garbage-collected
-  if (status.state === "running") return false;
-  // A container that never got to run is started even under Never.
-  if (status.state === "unknown" || status.state === "created") return true;
-  if (pod.spec.restartPolicy === "Never") return false;
-  if (pod.spec.restartPolicy === "OnFailure" && status.exitCode === 0) return false;
-  return true;
 }
 
 function networkModeForPod(pod: V1Pod): NamespaceMode {
@@ -101,13 +86,6 @@ export function podSandboxChanged(
     return { create: true, attempt: next, sandboxId: newest.id };
   }
   return { create: false, attempt: newest.metadata?.attempt ?? 0, sandboxId: newest.id };
-}
-
-function hasAnyRegularContainerCreated(pod: V1Pod, podStatus: PodStatus): boolean {
-  return pod.spec.containers.some((c) => {
-    const s = findContainerStatusByName(podStatus, c.name);
-    return s !== undefined && (s.state === "created" || s.state === "running" || s.state === "exited");
-  });
 }
 
 export function computePodActions(

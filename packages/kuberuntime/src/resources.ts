@@ -2,13 +2,16 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { LinuxContainerResources } from "@nodelet/cri-api";
 import {
+  effectiveRequests,
+  getPodQOS,
+  isInitContainer,
+  isRestartableInitContainer,
   quantityToInt,
   quantityToMilli,
   type V1Container,
   type V1Pod,
   type V1Quantity,
 } from "@nodelet/runtime-api";
-import { effectiveRequests, getPodQOS } from "./qos.js";
 
 // Numbers from pkg/kubelet/cm (MilliCPUToShares) and kr/helpers_linux.go (milliCPUToQuota).
 const MIN_SHARES = 2;
@@ -170,10 +173,7 @@ export function oomScoreAdjust(pod: V1Pod, container: V1Container, memoryCapacit
 }
 
 function isSidecar(pod: V1Pod, container: V1Container): boolean {
-  return (
-    container.restartPolicy === "Always" &&
-    (pod.spec.initContainers ?? []).some((init) => init.name === container.name)
-  );
+  return isRestartableInitContainer(container) && isInitContainer(pod, container.name);
 }
 
 /**

@@ -1,15 +1,18 @@
 // What the manager's parts share: the kubeGenericRuntimeManager struct's fields
 // (pkg/kubelet/kuberuntime/kuberuntime_manager.go), passed to the plain functions of
 // container-start.ts, container-kill.ts and sandbox.ts instead of methods on one large class.
-import type {
-  Clock,
-  EventType,
-  HandlerRunner,
-  ImageManager,
-  ImageManagerService,
-  RuntimeService,
-  V1Container,
-  V1Pod,
+import {
+  type Clock,
+  type ContainerType,
+  containerObjectReference,
+  type EventType,
+  type HandlerRunner,
+  type ImageManager,
+  type ImageManagerService,
+  podObjectReference,
+  type RuntimeService,
+  type V1Container,
+  type V1Pod,
 } from "@nodelet/runtime-api";
 import type { StartMetrics } from "./metrics.js";
 import type { KubeGenericRuntimeManagerOptions } from "./setup.js";
@@ -28,15 +31,14 @@ export interface RuntimeContext {
   readonly metrics: StartMetrics | undefined;
 }
 
-export function podDescription(pod: V1Pod): string {
-  return `${pod.metadata.name ?? ""}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})`;
-}
-
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** An event about the pod, or about one of its containers. */
+/**
+ * An event about the pod, or about one of its containers (field path by its list in the spec, or
+ * by `containerType` when the caller knows it).
+ */
 export function recordEvent(
   ctx: RuntimeContext,
   pod: V1Pod,
@@ -44,17 +46,10 @@ export function recordEvent(
   type: EventType,
   reason: string,
   text: string,
+  containerType?: ContainerType,
 ): void {
-  ctx.options.eventRecorder?.event(
-    {
-      kind: "Pod",
-      namespace: pod.metadata.namespace ?? "default",
-      name: pod.metadata.name ?? "",
-      uid: pod.metadata.uid ?? "",
-      ...(container ? { fieldPath: `spec.containers{${container.name}}` } : {}),
-    },
-    type,
-    reason,
-    text,
-  );
+  const object = container
+    ? containerObjectReference(pod, container, containerType)
+    : podObjectReference(pod);
+  ctx.options.eventRecorder?.event(object, type, reason, text);
 }

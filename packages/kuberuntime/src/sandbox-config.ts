@@ -10,8 +10,16 @@ import {
   SecurityProfile_ProfileType,
   SupplementalGroupsPolicy,
 } from "@nodelet/cri-api";
-import { ErrorCode, NodeletError, type V1Container, type V1Pod, type V1Protocol } from "@nodelet/runtime-api";
-import { newPodSandboxAnnotations, newPodSandboxLabels, podNamespace } from "./labels.js";
+import {
+  ErrorCode,
+  formatPod,
+  NodeletError,
+  podNamespace,
+  type V1Container,
+  type V1Pod,
+  type V1Protocol,
+} from "@nodelet/runtime-api";
+import { newPodSandboxAnnotations, newPodSandboxLabels } from "./labels.js";
 import { toSELinuxOption } from "./security-context.js";
 import { assertSafePathSegment } from "./volumes.js";
 
@@ -350,7 +358,7 @@ function int64(value: number | undefined): { value: bigint } | undefined {
 }
 
 function sandboxError(pod: V1Pod, message: string, cause?: unknown): NodeletError {
-  const desc = `${pod.metadata.name ?? ""}_${podNamespace(pod)}(${pod.metadata.uid ?? ""})`;
+  const desc = formatPod(pod);
   return new NodeletError(ErrorCode.CreatePodSandboxError, `pod "${desc}": ${message}`, {
     ...(cause === undefined ? {} : { cause }),
     details: { pod: desc },

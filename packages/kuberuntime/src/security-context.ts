@@ -8,6 +8,7 @@ import {
 } from "@nodelet/cri-api";
 import {
   ErrorCode,
+  formatPod,
   NodeletError,
   type V1Container,
   type V1Pod,
@@ -255,11 +256,6 @@ function resolveImageUser(
   if (user?.uid !== undefined) return { uid: BigInt(user.uid), username: "" };
   if (user?.username) return { uid: undefined, username: user.username };
   return { uid: 0n, username: "" };
-}
-
-/** `format.Pod`: `<name>_<namespace>(<uid>)`. */
-function formatPod(pod: V1Pod): string {
-  return `${pod.metadata.name ?? ""}_${pod.metadata.namespace || "default"}(${pod.metadata.uid ?? ""})`;
 }
 
 export function toSELinuxOption(options: V1SELinuxOptions): SELinuxOption {

@@ -19,6 +19,7 @@ import {
   type ImageManager,
   type ImageManagerService,
   type ImagePuller,
+  type Logger,
   NodeletError,
   type ProbeResults,
   type RuntimeClassResolver,
@@ -29,10 +30,6 @@ import type { Registry } from "prom-client";
 export interface NodeAllocatable {
   cpuMilli: number;
   memoryBytes: number;
-}
-
-export interface ManagerLogger {
-  warn(fields: object, message: string): void;
 }
 
 export interface KubeGenericRuntimeManagerOptions {
@@ -68,7 +65,7 @@ export interface KubeGenericRuntimeManagerOptions {
   probeResults?: ProbeResults | undefined;
   eventRecorder?: EventRecorder | undefined;
   /** Where failures that do not fail the call go (best-effort cleanups); a pino logger fits. */
-  logger?: ManagerLogger | undefined;
+  logger?: Logger | undefined;
   clock?: Clock | undefined;
   /** The agent's root directory (pod volumes live under <root>/pods/<uid>). */
   rootDirectory: string;

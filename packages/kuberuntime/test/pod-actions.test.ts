@@ -1,8 +1,15 @@
 import { NamespaceMode, PodSandboxState, PodSandboxStatus } from "@nodelet/cri-api";
-import type { ContainerStatus, PodStatus, ProbeResults, V1Container, V1Pod } from "@nodelet/runtime-api";
+import {
+  type ContainerStatus,
+  type PodStatus,
+  type ProbeResults,
+  shouldContainerBeRestarted,
+  type V1Container,
+  type V1Pod,
+} from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import { hashContainer } from "../src/container-hash.js";
-import { computePodActions, podSandboxChanged, shouldContainerBeRestarted } from "../src/pod-actions.js";
+import { computePodActions, podSandboxChanged } from "../src/pod-actions.js";
 
 const app: V1Container = { name: "app", image: "busybox:1.36" };
 const web: V1Container = { name: "web", image: "busybox:1.36" };
