@@ -10,6 +10,7 @@ pnpm run --silent lint
 pnpm run --silent typecheck
 if [ -f ../shared/tools/proto-compat.mjs ]; then node ../shared/tools/proto-compat.mjs proto | tail -1; fi
 pnpm run --silent check:packaging
+bash scripts/check-licences.sh
 
 echo "==> local runtime"
 pnpm testenv up

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { defineConfig } from "tsup";
 
 export default defineConfig([
@@ -6,6 +7,14 @@ export default defineConfig([
     format: ["esm", "cjs"],
     // import.meta.url (logging.ts finds the optional pino-pretty from here) in the CJS build too.
     shims: true,
+    // tsup's shim code is copied into the CJS build: its licence goes in dist/THIRD_PARTY_NOTICES.md.
+    onSuccess: async () => {
+      execFileSync(
+        process.execPath,
+        ["../../scripts/third-party-notices.mjs", "dist/index.cjs.map", "dist/index.js.map"],
+        { stdio: "inherit" },
+      );
+    },
     dts: true,
     sourcemap: true,
     target: "node20",

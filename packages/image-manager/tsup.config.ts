@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { defineConfig } from "tsup";
 
 const common = {
@@ -17,5 +18,11 @@ export default defineConfig([
     // p-limit is ESM-only: require(esm) hands CJS the module namespace, not the function, so the
     // CJS build carries its own copy (p-limit and yocto-queue, both MIT).
     noExternal: ["p-limit", "yocto-queue"],
+    // Their licences ship with it: dist/THIRD_PARTY_NOTICES.md, from the build's source map.
+    onSuccess: async () => {
+      execFileSync(process.execPath, ["../../scripts/third-party-notices.mjs", "dist/index.cjs.map"], {
+        stdio: "inherit",
+      });
+    },
   },
 ]);
