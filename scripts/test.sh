@@ -17,6 +17,8 @@ pnpm testenv up
 
 echo "==> tests (unit and integration against containerd) on Node $(node --version), the machine's"
 pnpm run test:unit
+echo "==> the kuberuntime integration suite through the CRI fault proxy (a pass-through must change nothing)"
+NODELET_CRI_FAULT_PROXY=1 pnpm --filter @nodelet/kuberuntime exec vitest run --project integration
 # Then on each other tested Node line (scripts/node-versions.sh), its bin first in PATH: pnpm,
 # turbo's tasks, vitest and the node processes the tests start all run on it. Test tasks are never
 # cached (turbo.json), so every version really runs them; the builds are shared.

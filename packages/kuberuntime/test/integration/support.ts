@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PodSandboxFilter } from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
+import { createFaultProxy } from "@nodelet/cri-testing";
 import {
   type Backoff,
   createBackoff,
@@ -52,8 +53,18 @@ const namespace = `kr-${process.pid}-${Date.now().toString(36)}`;
 
 export async function createHarness(): Promise<Harness> {
   const env = await readTestEnv();
-  const runtime = await createRemoteRuntimeService(env.criEndpoint);
-  const images = await createRemoteImageService(env.criEndpoint);
+  // NODELET_CRI_FAULT_PROXY=1 runs the suite through a fault proxy without rules: it must change nothing.
+  const proxy =
+    process.env.NODELET_CRI_FAULT_PROXY === "1"
+      ? await createFaultProxy({
+          upstream: env.criEndpoint,
+          listen: join(mkdtempSync(join(tmpdir(), "nodelet-kr-proxy-")), "cri.sock"),
+          rules: [],
+        })
+      : undefined;
+  const endpoint = proxy?.endpoint ?? env.criEndpoint;
+  const runtime = await createRemoteRuntimeService(endpoint);
+  const images = await createRemoteImageService(endpoint);
   const rootDir = mkdtempSync(join(tmpdir(), "nodelet-kr-root-"));
   const podLogsDir = mkdtempSync(join(tmpdir(), "nodelet-kr-logs-"));
   const events: RecordedEvent[] = [];
@@ -125,6 +136,7 @@ export async function createHarness(): Promise<Harness> {
       }
       runtime.close();
       images.close();
+      await proxy?.close();
     },
   };
   return harness;
