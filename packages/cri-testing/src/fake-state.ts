@@ -25,7 +25,8 @@ import { runtimeError } from "./status.js";
 
 // The fake runtime's state machine, following containerd 1.6's cri plugin (pkg/cri/server there),
 // whose answers were checked against a real containerd: ids are 64 hex digits; names
-// (<name>_<namespace>_<uid>_<attempt> for sandboxes, <container>_<sandbox name> for containers)
+// (<name>_<namespace>_<uid>_<attempt> for sandboxes, <container>_<pod name>_<namespace>_<uid>_<attempt>
+// for containers)
 // are reserved until removal; NotFound for unknown ids except on the idempotent removals;
 // StopContainer of a created or exited container and StopPodSandbox twice are no-ops;
 // RemoveContainer and RemovePodSandbox stop what still runs; ExecSync and StartContainer in the
@@ -176,7 +177,9 @@ export class FakeState {
     const image = this.images.find(ref);
     if (!image) throw runtimeError(ErrorCode.NotFound, `failed to resolve image "${ref}": not found`);
     const id = this.#newId();
-    const name = `${config.metadata?.name ?? ""}_${s.name}`;
+    // containerd's makeContainerName: the container's own attempt, so a restart (attempt n+1) gets a new name.
+    const pod = s.config.metadata;
+    const name = `${config.metadata?.name ?? ""}_${pod?.name ?? ""}_${pod?.namespace ?? ""}_${pod?.uid ?? ""}_${config.metadata?.attempt ?? 0}`;
     this.#reserve("container", name, id);
     const logDir = s.config.logDirectory;
     this.containers.set(id, {
