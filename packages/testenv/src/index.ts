@@ -1,3 +1,4 @@
+export { installPackedPackage, type PackedInstall } from "./consumer.js";
 export { type DownOptions, down } from "./down.js";
 export { NOT_UP_MESSAGE, type ReadOptions, readTestEnv, type TestEnv } from "./env-file.js";
 export { isTestEnvError, TestEnvError, type TestEnvErrorCode } from "./errors.js";
