@@ -1,7 +1,12 @@
 // The node agent's own metrics, with the kubelet's names, label names and help texts
 // (pkg/kubelet/metrics/metrics.go). The CRI operation metrics and kubelet_started_* are registered
 // by @nodelet/cri-remote and @nodelet/kuberuntime into the same registry.
-import { type ContainerStateName, type Pod, registerOnce } from "@nodelet/runtime-api";
+import {
+  type ContainerStateName,
+  DEFAULT_METRIC_BUCKETS,
+  type Pod,
+  registerMetric,
+} from "@nodelet/runtime-api";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export type PodWorkerOperation = "create" | "update" | "sync" | "kill";
@@ -56,37 +61,7 @@ export const POD_START_BUCKETS: readonly number[] = [
   3600,
 ];
 
-/** Prometheus' default buckets, which the kubelet uses (metrics.DefBuckets) for workers and PLEG. */
-const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 const CONTAINER_STATES: readonly ContainerStateName[] = ["created", "running", "exited", "unknown"];
-
-function histogram<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  buckets: readonly number[],
-): Histogram<L> {
-  return registerOnce(
-    registry,
-    name,
-    () => new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] }),
-  );
-}
-
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Gauge<L> {
-  return registerOnce(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
-}
-
-function counter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-): Counter<L> {
-  return registerOnce(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
-}
 
 /**
  * Counts a runtime listing as the kubelet's PLEG does: a pod is running when one of its sandboxes
@@ -107,81 +82,65 @@ export function countRunning(pods: readonly Pod[]): {
 
 /** Registers the agent's metrics in `registry`, or returns those already registered there. */
 export function createAgentMetrics(registry: Registry): AgentMetrics {
-  const podWorkerDuration = histogram(
-    registry,
-    "kubelet_pod_worker_duration_seconds",
-    "Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync",
-    ["operation_type"],
-    DEFAULT_BUCKETS,
-  );
-  const runningPods = gauge(
-    registry,
-    "kubelet_running_pods",
-    "Number of pods that have a running pod sandbox",
-    [],
-  );
-  const runningContainers = gauge(
-    registry,
-    "kubelet_running_containers",
-    "Number of containers currently running",
-    ["container_state"],
-  );
+  // The kubelet uses Prometheus' default buckets (metrics.DefBuckets) for workers and PLEG.
+  const defaultBuckets = () => [...DEFAULT_METRIC_BUCKETS];
+  const podWorkerDuration: Histogram<"operation_type"> = registerMetric(registry, Histogram, {
+    name: "kubelet_pod_worker_duration_seconds",
+    help: "Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync",
+    labelNames: ["operation_type"],
+    buckets: defaultBuckets(),
+  });
+  const runningPods: Gauge = registerMetric(registry, Gauge, {
+    name: "kubelet_running_pods",
+    help: "Number of pods that have a running pod sandbox",
+  });
+  const runningContainers: Gauge<"container_state"> = registerMetric(registry, Gauge, {
+    name: "kubelet_running_containers",
+    help: "Number of containers currently running",
+    labelNames: ["container_state"],
+  });
   return {
-    podStartDuration: histogram(
-      registry,
-      "kubelet_pod_start_duration_seconds",
-      "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run",
-      [],
-      POD_START_BUCKETS,
-    ),
+    podStartDuration: registerMetric(registry, Histogram, {
+      name: "kubelet_pod_start_duration_seconds",
+      help: "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run",
+      buckets: [...POD_START_BUCKETS],
+    }),
     podWorkerDuration,
-    podWorkerStartDuration: histogram(
-      registry,
-      "kubelet_pod_worker_start_duration_seconds",
-      "Duration in seconds from kubelet seeing a pod to starting a worker.",
-      [],
-      DEFAULT_BUCKETS,
-    ),
-    plegRelistDuration: histogram(
-      registry,
-      "kubelet_pleg_relist_duration_seconds",
-      "Duration in seconds for relisting pods in PLEG.",
-      [],
-      DEFAULT_BUCKETS,
-    ),
-    plegRelistInterval: histogram(
-      registry,
-      "kubelet_pleg_relist_interval_seconds",
-      "Interval in seconds between relisting in PLEG.",
-      [],
-      DEFAULT_BUCKETS,
-    ),
-    plegLastSeen: gauge(
-      registry,
-      "kubelet_pleg_last_seen_seconds",
-      "Timestamp in seconds when PLEG was last seen active.",
-      [],
-    ),
+    podWorkerStartDuration: registerMetric(registry, Histogram, {
+      name: "kubelet_pod_worker_start_duration_seconds",
+      help: "Duration in seconds from kubelet seeing a pod to starting a worker.",
+      buckets: defaultBuckets(),
+    }),
+    plegRelistDuration: registerMetric(registry, Histogram, {
+      name: "kubelet_pleg_relist_duration_seconds",
+      help: "Duration in seconds for relisting pods in PLEG.",
+      buckets: defaultBuckets(),
+    }),
+    plegRelistInterval: registerMetric(registry, Histogram, {
+      name: "kubelet_pleg_relist_interval_seconds",
+      help: "Interval in seconds between relisting in PLEG.",
+      buckets: defaultBuckets(),
+    }),
+    plegLastSeen: registerMetric(registry, Gauge, {
+      name: "kubelet_pleg_last_seen_seconds",
+      help: "Timestamp in seconds when PLEG was last seen active.",
+    }),
     runningPods,
     runningContainers,
-    desiredPods: gauge(
-      registry,
-      "kubelet_desired_pods",
-      "The number of pods the kubelet is being instructed to run. static is true if the pod is not from the apiserver.",
-      ["static"],
-    ),
-    restartedPods: counter(
-      registry,
-      "kubelet_restarted_pods_total",
-      "Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)",
-      ["static"],
-    ),
-    orphanedRuntimePods: counter(
-      registry,
-      "kubelet_orphaned_runtime_pods_total",
-      "Number of pods that have been detected in the container runtime without being already known to the pod worker. This typically indicates the kubelet was restarted while a pod was force deleted in the API or in the local configuration, which is unusual.",
-      [],
-    ),
+    desiredPods: registerMetric(registry, Gauge, {
+      name: "kubelet_desired_pods",
+      help: "The number of pods the kubelet is being instructed to run. static is true if the pod is not from the apiserver.",
+      labelNames: ["static"],
+    }),
+    restartedPods: registerMetric(registry, Counter, {
+      name: "kubelet_restarted_pods_total",
+      help: "Number of pods that have been restarted because they were deleted and recreated with the same UID while the kubelet was watching them (common for static pods, extremely uncommon for API pods)",
+      labelNames: ["static"],
+    }),
+    orphanedRuntimePods: registerMetric(registry, Counter, {
+      name: "kubelet_orphaned_runtime_pods_total",
+      help: "Number of pods that have been detected in the container runtime without being already known to the pod worker. This typically indicates the kubelet was restarted while a pod was force deleted in the API or in the local configuration, which is unusual.",
+    }),
     observePodWorker(operation, seconds) {
       podWorkerDuration.observe({ operation_type: operation }, seconds);
     },

@@ -1,5 +1,10 @@
-import type { ImageManagerService, RuntimeService } from "@nodelet/runtime-api";
-import { Counter, exponentialBuckets, Histogram, type Registry } from "prom-client";
+import {
+  type ImageManagerService,
+  OPERATION_DURATION_BUCKETS,
+  type RuntimeService,
+  registerMetric,
+} from "@nodelet/runtime-api";
+import { Counter, Histogram, type Registry } from "prom-client";
 
 /** The kubelet's runtime-operation metrics, created once per registry. */
 export interface RuntimeOperationMetrics {
@@ -19,33 +24,22 @@ const ERRORS_TOTAL = "kubelet_runtime_operations_errors_total";
 
 /** Returns the metrics registered in `registry`, registering them on first use. */
 export function runtimeOperationMetrics(registry: Registry): RuntimeOperationMetrics {
-  const existing = registry.getSingleMetric(OPERATIONS_TOTAL);
-  if (existing) {
-    return {
-      operations: existing as Counter<"operation_type">,
-      duration: registry.getSingleMetric(DURATION_SECONDS) as Histogram<"operation_type">,
-      errors: registry.getSingleMetric(ERRORS_TOTAL) as Counter<"operation_type">,
-    };
-  }
   return {
-    operations: new Counter({
+    operations: registerMetric(registry, Counter, {
       name: OPERATIONS_TOTAL,
       help: "Cumulative number of runtime operations by operation type.",
       labelNames: ["operation_type"],
-      registers: [registry],
     }),
-    duration: new Histogram({
+    duration: registerMetric(registry, Histogram, {
       name: DURATION_SECONDS,
       help: "Duration in seconds of runtime operations. Broken down by operation type.",
       labelNames: ["operation_type"],
-      buckets: exponentialBuckets(0.005, 2.5, 14),
-      registers: [registry],
+      buckets: [...OPERATION_DURATION_BUCKETS],
     }),
-    errors: new Counter({
+    errors: registerMetric(registry, Counter, {
       name: ERRORS_TOTAL,
       help: "Cumulative number of runtime operation errors by operation type.",
       labelNames: ["operation_type"],
-      registers: [registry],
     }),
   };
 }

@@ -1,4 +1,4 @@
-import { registerOnce } from "@nodelet/runtime-api";
+import { registerMetric } from "@nodelet/runtime-api";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 export const IMAGE_PULL_DURATION_SECONDS = "kubelet_image_pull_duration_seconds";
@@ -40,31 +40,19 @@ export function imageSizeBucket(sizeBytes: number): string {
 
 /** `kubelet_image_pull_duration_seconds{image_size_in_bytes}`, registered once per registry. */
 export function imagePullDurationMetric(registry: Registry): Histogram<"image_size_in_bytes"> {
-  return registerOnce(
-    registry,
-    IMAGE_PULL_DURATION_SECONDS,
-    () =>
-      new Histogram({
-        name: IMAGE_PULL_DURATION_SECONDS,
-        help: "Duration in seconds to pull an image.",
-        labelNames: ["image_size_in_bytes"],
-        buckets: [...IMAGE_PULL_DURATION_BUCKETS],
-        registers: [registry],
-      }),
-  );
+  return registerMetric(registry, Histogram, {
+    name: IMAGE_PULL_DURATION_SECONDS,
+    help: "Duration in seconds to pull an image.",
+    labelNames: ["image_size_in_bytes"],
+    buckets: [...IMAGE_PULL_DURATION_BUCKETS],
+  });
 }
 
 /** `kubelet_image_garbage_collected_total{reason}`, registered once per registry. */
 export function imageGarbageCollectedMetric(registry: Registry): Counter<"reason"> {
-  return registerOnce(
-    registry,
-    IMAGE_GARBAGE_COLLECTED_TOTAL,
-    () =>
-      new Counter({
-        name: IMAGE_GARBAGE_COLLECTED_TOTAL,
-        help: "Total number of images garbage collected by the kubelet, whether through disk usage or image age.",
-        labelNames: ["reason"],
-        registers: [registry],
-      }),
-  );
+  return registerMetric(registry, Counter, {
+    name: IMAGE_GARBAGE_COLLECTED_TOTAL,
+    help: "Total number of images garbage collected by the kubelet, whether through disk usage or image age.",
+    labelNames: ["reason"],
+  });
 }

@@ -1,4 +1,4 @@
-import { registerOnce } from "@nodelet/runtime-api";
+import { registerMetric } from "@nodelet/runtime-api";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 /** The kubelet's lifecycle-handler metrics. */
@@ -12,24 +12,18 @@ export interface LifecycleHandlerMetrics {
 export const HTTP_FALLBACKS_TOTAL = "kubelet_lifecycle_handler_http_fallbacks_total";
 export const SLEEP_TERMINATED_TOTAL = "kubelet_lifecycle_handler_sleep_terminated_total";
 
-function counter(registry: Registry, name: string, help: string): Counter {
-  return registerOnce(registry, name, () => new Counter({ name, help, registers: [registry] }));
-}
-
 /** Returns the metrics registered in `registry`, registering each on first use. */
 export function lifecycleHandlerMetrics(registry: Registry): LifecycleHandlerMetrics {
   return {
     // The kubelet's help texts.
-    httpFallbacks: counter(
-      registry,
-      HTTP_FALLBACKS_TOTAL,
-      "The number of times lifecycle handlers successfully fell back to http from https.",
-    ),
-    sleepTerminated: counter(
-      registry,
-      SLEEP_TERMINATED_TOTAL,
-      "The number of times lifecycle sleep handler got terminated before it finishes",
-    ),
+    httpFallbacks: registerMetric(registry, Counter, {
+      name: HTTP_FALLBACKS_TOTAL,
+      help: "The number of times lifecycle handlers successfully fell back to http from https.",
+    }),
+    sleepTerminated: registerMetric(registry, Counter, {
+      name: SLEEP_TERMINATED_TOTAL,
+      help: "The number of times lifecycle sleep handler got terminated before it finishes",
+    }),
   };
 }
 
@@ -49,27 +43,17 @@ export interface ProberMetrics {
 
 /** Returns the prober metrics registered in `registry`, registering each on first use. */
 export function proberMetrics(registry: Registry): ProberMetrics {
-  const total = registry.getSingleMetric(PROBE_TOTAL) as Counter<ProbeTotalLabels> | undefined;
-  const duration = registry.getSingleMetric(PROBE_DURATION_SECONDS) as
-    | Histogram<ProbeDurationLabels>
-    | undefined;
   return {
     // The kubelet's help texts; prom-client's default buckets are Prometheus' (the kubelet's).
-    probeTotal:
-      total ??
-      new Counter({
-        name: PROBE_TOTAL,
-        help: "Cumulative number of a liveness, readiness or startup probe for a container by result.",
-        labelNames: ["probe_type", "result", "container", "pod", "namespace", "pod_uid"],
-        registers: [registry],
-      }),
-    probeDuration:
-      duration ??
-      new Histogram({
-        name: PROBE_DURATION_SECONDS,
-        help: "Duration in seconds for a probe response.",
-        labelNames: ["probe_type", "container", "pod", "namespace"],
-        registers: [registry],
-      }),
+    probeTotal: registerMetric(registry, Counter, {
+      name: PROBE_TOTAL,
+      help: "Cumulative number of a liveness, readiness or startup probe for a container by result.",
+      labelNames: ["probe_type", "result", "container", "pod", "namespace", "pod_uid"],
+    }),
+    probeDuration: registerMetric(registry, Histogram, {
+      name: PROBE_DURATION_SECONDS,
+      help: "Duration in seconds for a probe response.",
+      labelNames: ["probe_type", "container", "pod", "namespace"],
+    }),
   };
 }

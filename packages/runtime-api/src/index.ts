@@ -112,7 +112,13 @@ export type {
 export type { LogFn, Logger } from "./logger.js";
 export { noopLogger } from "./logger.js";
 export type { MetricRegistry } from "./metrics.js";
-export { registerOnce } from "./metrics.js";
+export {
+  DEFAULT_METRIC_BUCKETS,
+  exponentialBuckets,
+  OPERATION_DURATION_BUCKETS,
+  registerMetric,
+  registerOnce,
+} from "./metrics.js";
 export type { ObjectReference } from "./object-reference.js";
 export {
   containerFieldPath,
