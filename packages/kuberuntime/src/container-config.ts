@@ -5,6 +5,7 @@ import { ContainerConfig } from "@nodelet/cri-api";
 import {
   type ContainerType,
   ErrorCode,
+  errorMessage,
   isNodeletError,
   NodeletError,
   podNamespace,
@@ -70,10 +71,9 @@ export async function generateContainerConfig(args: GenerateContainerConfigArgs)
     return await generate(args);
   } catch (error) {
     if (isNodeletError(error, ErrorCode.CreateContainerConfigError)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
     throw new NodeletError(
       ErrorCode.CreateContainerConfigError,
-      `container "${container.name}" of pod "${pod.metadata.name ?? ""}": ${message}`,
+      `container "${container.name}" of pod "${pod.metadata.name ?? ""}": ${errorMessage(error)}`,
       { cause: error, details: { container: container.name } },
     );
   }

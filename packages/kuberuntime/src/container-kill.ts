@@ -6,6 +6,7 @@
 import {
   type ContainerID,
   ErrorCode,
+  errorMessage,
   formatContainerID,
   formatPod,
   isNodeletError,
@@ -18,7 +19,7 @@ import {
 } from "@nodelet/runtime-api";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels } from "./labels.js";
 import type { ContainerKillReason } from "./pod-actions.js";
-import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { type RuntimeContext, recordEvent } from "./runtime-context.js";
 import { TerminationOrdering, waitAtMost } from "./termination-ordering.js";
 
 /** The kubelet's minimumGracePeriodInSeconds: every container gets at least this to stop. */
@@ -104,7 +105,7 @@ export async function killContainersWithSyncResult(
         await killContainer(ctx, pod, c.id, c.name, "", "", gracePeriodOverrideSeconds, ordering);
       } catch (err) {
         step.error = ErrorCode.KillContainerError;
-        step.message = message(err);
+        step.message = errorMessage(err);
       } finally {
         ordering?.terminated(c.name);
       }
@@ -128,7 +129,7 @@ async function runPreStop(
       // The container is stopped all the same; the event carries no detail (output may hold secrets).
       ctx.options.logger?.warn(
         { pod: formatPod(pod), container: container.name, containerId: formatContainerID(containerId) },
-        `preStop hook failed: ${message(err)}`,
+        `preStop hook failed: ${errorMessage(err)}`,
       );
     });
   return waitAtMost(ctx.clock, hook, graceSeconds);
@@ -209,7 +210,7 @@ export async function removeInitContainers(
       // Best effort, as the kubelet: the next sync or container GC retries.
       ctx.options.logger?.warn(
         { pod: formatPod(pod), container: status.name, containerId: formatContainerID(status.id) },
-        `failed to remove init container: ${message(err)}`,
+        `failed to remove init container: ${errorMessage(err)}`,
       );
     });
   }

@@ -10,6 +10,7 @@ import {
   type ContainerType,
   ErrorCode,
   type EventType,
+  errorMessage,
   findContainerStatusByName,
   formatGoDuration,
   formatPod,
@@ -23,7 +24,7 @@ import {
 } from "@nodelet/runtime-api";
 import { generateContainerConfig } from "./container-config.js";
 import { killContainer } from "./container-kill.js";
-import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { type RuntimeContext, recordEvent } from "./runtime-context.js";
 import { defaultAllocatable } from "./setup.js";
 
 /** Restart count for a container the runtime has no status for: one past the newest <n>.log file. */
@@ -94,7 +95,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
   const event = (eventType: EventType, reason: string, text: string): void =>
     recordEvent(ctx, pod, container, eventType, reason, text, type);
   const fail = (code: ErrorCode, err: unknown): never => {
-    const text = message(err);
+    const text = errorMessage(err);
     event("Warning", "Failed", `Error: ${text}`);
     throw new NodeletError(code, text, { cause: err });
   };
@@ -172,11 +173,11 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
         // The PostStartHookError below is what the caller acts on; the next sync kills it again.
         ctx.options.logger?.warn(
           { pod: formatPod(pod), container: container.name },
-          `failed to kill the container after its postStart hook failed: ${message(killErr)}`,
+          `failed to kill the container after its postStart hook failed: ${errorMessage(killErr)}`,
         );
       },
     );
-    throw new NodeletError(ErrorCode.PostStartHookError, message(err), { cause: err });
+    throw new NodeletError(ErrorCode.PostStartHookError, errorMessage(err), { cause: err });
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type ContainerType,
   CRI_VERSION,
   ErrorCode,
+  errorMessage,
   formatContainerID,
   formatPod,
   type GCPolicy,
@@ -47,7 +48,7 @@ import {
 import { doBackOff, startContainer } from "./container-start.js";
 import { startMetrics } from "./metrics.js";
 import { type ContainerKillReason, computePodActions, noProbeResults } from "./pod-actions.js";
-import { message, type RuntimeContext, recordEvent } from "./runtime-context.js";
+import { type RuntimeContext, recordEvent } from "./runtime-context.js";
 import {
   determinePodSandboxIPs,
   listPods,
@@ -304,7 +305,7 @@ class Manager implements KubeGenericRuntimeManager {
           await killContainer(this.#ctx, pod, kill.id, kill.name, kill.message, kill.reason);
         } catch (err) {
           step.error = ErrorCode.KillContainerError;
-          step.message = message(err);
+          step.message = errorMessage(err);
           return result;
         }
       }
@@ -322,7 +323,7 @@ class Manager implements KubeGenericRuntimeManager {
       } catch (err) {
         this.#ctx.metrics?.startedPodsErrors.inc();
         step.error = ErrorCode.CreatePodSandboxError;
-        step.message = `Failed to create pod sandbox: ${message(err)}`;
+        step.message = `Failed to create pod sandbox: ${errorMessage(err)}`;
         recordEvent(this.#ctx, pod, undefined, "Warning", "FailedCreatePodSandBox", step.message);
         return result;
       }
@@ -337,7 +338,7 @@ class Manager implements KubeGenericRuntimeManager {
           undefined,
           "Warning",
           "FailedPodSandBoxStatus",
-          `Unable to get pod sandbox status: ${message(err)}`,
+          `Unable to get pod sandbox status: ${errorMessage(err)}`,
         );
         result.fail(NodeletError.from(err));
         return result;
@@ -350,7 +351,7 @@ class Manager implements KubeGenericRuntimeManager {
       sandboxConfig = sandboxConfigFor(this.#ctx, pod, changes.attempt);
     } catch (err) {
       configStep.error = ErrorCode.ConfigPodSandboxError;
-      configStep.message = `GeneratePodSandboxConfig for pod "${formatPod(pod)}" failed: ${message(err)}`;
+      configStep.message = `GeneratePodSandboxConfig for pod "${formatPod(pod)}" failed: ${errorMessage(err)}`;
       return result;
     }
 
@@ -422,7 +423,7 @@ class Manager implements KubeGenericRuntimeManager {
       } catch (err) {
         if (isNodeletError(err, ErrorCode.NotFound)) continue;
         step.error = ErrorCode.KillPodSandboxError;
-        step.message = message(err);
+        step.message = errorMessage(err);
       }
     }
     return result;

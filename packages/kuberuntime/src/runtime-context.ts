@@ -31,10 +31,6 @@ export interface RuntimeContext {
   readonly metrics: StartMetrics | undefined;
 }
 
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * An event about the pod, or about one of its containers (field path by its list in the spec, or
  * by `containerType` when the caller knows it).
