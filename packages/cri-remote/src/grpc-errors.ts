@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
-import { ErrorCode, errorMessage, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, errorMessage, NodeletError, type NodeletErrorDetails } from "@nodelet/runtime-api";
 
 export interface CallContext {
   /** CRI method name, e.g. "ListContainers". */
@@ -13,8 +13,18 @@ function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === "number";
 }
 
+/**
+ * How runtimes word a registry's refusal of credentials: containerd says "unexpected status: 401
+ * Unauthorized", CRI-O "authentication required" or "unauthorized". The one place that
+ * matches these words; what it finds becomes the declared `unauthorized` detail of runtime-api.
+ */
 const UNAUTHORIZED =
   /\b401\b|unauthori[sz]ed|authorization failed|authentication required|no basic auth credentials/i;
+
+/** True when a runtime's error message says the registry refused the credentials. */
+export function isUnauthorizedMessage(runtimeMessage: string): boolean {
+  return UNAUTHORIZED.test(runtimeMessage);
+}
 
 /** Maps a gRPC failure onto a NodeletError whose code says what the caller can do about it. */
 export function fromGrpcError(err: unknown, ctx: CallContext): NodeletError {
@@ -36,7 +46,7 @@ export function fromGrpcError(err: unknown, ctx: CallContext): NodeletError {
   }
   const runtimeMessage = err.details || err.message;
   const details = { rpc: ctx.rpc, grpcCode: err.code, endpoint: ctx.endpoint };
-  const make = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) =>
+  const make = (code: ErrorCode, message: string, extra: NodeletErrorDetails = {}) =>
     new NodeletError(code, message, { cause: err, details: { ...details, ...extra } });
 
   switch (err.code) {
@@ -92,9 +102,7 @@ export function fromGrpcError(err: unknown, ctx: CallContext): NodeletError {
       return make(
         ErrorCode.Unknown,
         ctx.rpc === "PullImage" ? runtimeMessage : `${ctx.rpc}: ${runtimeMessage}`,
-        {
-          unauthorized: UNAUTHORIZED.test(runtimeMessage),
-        },
+        { unauthorized: isUnauthorizedMessage(runtimeMessage) },
       );
   }
 }

@@ -7,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import {
   CommandExitError,
   ErrorCode,
+  isRegistryUnauthorized,
   NodeletError,
   UnsupportedRuntimeApiVersionError,
 } from "@nodelet/runtime-api";
@@ -265,7 +266,26 @@ describe("image service", () => {
     );
     expect(err.code).toBe(ErrorCode.Unknown);
     expect(err.message).toMatch(/^failed to pull and unpack image/);
-    expect(err.details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(err)).toBe(true);
+    images.close();
+  });
+
+  it("does not flag a pull failure that is not about credentials", async () => {
+    const s = await fake({
+      withRuntimeService: false,
+      image: {
+        imageFsInfo: () => ({ imageFilesystems: [], containerFilesystems: [] }),
+        pullImage: () => {
+          throw grpcError(status.UNKNOWN, 'failed to resolve reference "127.0.0.1:5001/none:1": not found');
+        },
+      },
+    });
+    const images = await createRemoteImageService(s.endpoint);
+    const err = await rejection(
+      images.pullImage({ image: "127.0.0.1:5001/none:1" } as never, undefined, undefined),
+    );
+    expect(err.code).toBe(ErrorCode.Unknown);
+    expect(isRegistryUnauthorized(err)).toBe(false);
     images.close();
   });
 

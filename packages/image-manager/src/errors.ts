@@ -1,4 +1,11 @@
-import { ErrorCode, errorMessage, isNodeletError, NodeletError } from "@nodelet/runtime-api";
+import {
+  ErrorCode,
+  errorMessage,
+  isNodeletError,
+  isRegistryUnauthorized,
+  NodeletError,
+  type NodeletErrorDetails,
+} from "@nodelet/runtime-api";
 
 /** The message of the throttle's refusal, as the kubelet words it. */
 export const PULL_QPS_EXCEEDED = "pull QPS exceeded.";
@@ -25,11 +32,6 @@ export function pullQpsExceeded(image: string): NodeletError {
   return new NodeletError(ErrorCode.ErrImagePull, PULL_QPS_EXCEEDED, { details: { image, throttled: true } });
 }
 
-/** True when the runtime (or the registry behind it) refused the credentials. */
-export function isUnauthorized(err: unknown): boolean {
-  return isNodeletError(err) && err.details.unauthorized === true;
-}
-
 /** Go's utilerrors.NewAggregate message: one message as it is, several (deduplicated) as `[a, b]`. */
 export function aggregateMessage(errors: readonly unknown[]): string {
   const messages = [...new Set(errors.map(errorMessage))];
@@ -48,7 +50,7 @@ export function aggregatePullErrors(image: string, errors: readonly unknown[]): 
   const message = aggregateMessage(errors);
   return new NodeletError(ErrorCode.Unknown, message, {
     cause: new AggregateError(errors, message),
-    details: { image, attempts: errors.length, unauthorized: errors.some(isUnauthorized) },
+    details: { image, attempts: errors.length, unauthorized: errors.some(isRegistryUnauthorized) },
   });
 }
 
@@ -56,13 +58,14 @@ export function aggregatePullErrors(image: string, errors: readonly unknown[]): 
  * The kubelet's evalCRIPullErr: a message starting `RegistryUnavailable` keeps that reason,
  * `SignatureValidationFailed` is reported as ErrImagePull with `details.reason` (nodelet has no
  * code for it), anything else is ErrImagePull with the runtime's message. Cancellation stays
- * Cancelled and an unparsable name InvalidImageName. `details.unauthorized` says the registry refused the credentials.
+ * Cancelled and an unparsable name InvalidImageName. The declared `unauthorized` detail (runtime-api's
+ * isRegistryUnauthorized) is kept: the registry refused the credentials.
  */
 export function toPullError(imgRef: string, err: unknown): NodeletError {
   if (isCancelled(err) || isNodeletError(err, ErrorCode.InvalidImageName)) return err as NodeletError;
   const message = errorMessage(err);
-  const unauthorized = isUnauthorized(err);
-  const base = { image: imgRef, unauthorized };
+  const unauthorized = isRegistryUnauthorized(err);
+  const base: NodeletErrorDetails = { image: imgRef, unauthorized };
   if (message.startsWith(REGISTRY_UNAVAILABLE)) {
     return new NodeletError(
       ErrorCode.RegistryUnavailable,

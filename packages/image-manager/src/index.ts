@@ -1,4 +1,4 @@
-export { isUnauthorized, PULL_QPS_EXCEEDED } from "./errors.js";
+export { PULL_QPS_EXCEEDED } from "./errors.js";
 export type { FsStats, FsStatsReader } from "./fs-stats.js";
 export { statfsStats } from "./fs-stats.js";
 export type {

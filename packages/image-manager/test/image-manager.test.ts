@@ -5,6 +5,7 @@ import {
   ErrorCode,
   type ImagePuller,
   isNodeletError,
+  isRegistryUnauthorized,
   type ManualClock,
   NodeletError,
   type V1Container,
@@ -308,7 +309,7 @@ describe("errors", () => {
     const err = await caught(manager().ensureImageExists(pod, container("nginx:1.25"), [], undefined));
     expect(err.code).toBe(ErrorCode.ErrImagePull);
     expect(err.message).toBe("failed to authorize: 401 Unauthorized");
-    expect(err.details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(err)).toBe(true);
   });
 
   it("a keyring failure is a pull failure", async () => {
@@ -388,7 +389,7 @@ describe("credentials", () => {
     );
     expect(err.code).toBe(ErrorCode.ErrImagePull);
     expect(err.message).toBe("[denied for wrong, denied for right]");
-    expect(err.details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(err)).toBe(true);
     expect(images.pulls.map((p) => p.auth?.password)).toEqual(["wrong", "right"]);
   });
 });

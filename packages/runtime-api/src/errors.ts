@@ -63,15 +63,32 @@ const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 // survives a node_modules tree holding two versions.
 const brand = Symbol.for("@nodelet/runtime-api/NodeletError");
 
+/**
+ * The details whose meaning every package relies on, declared here so that producer and reader
+ * share a type; any other key in `details` is a fact for people (ids, exit codes).
+ */
+export interface DeclaredErrorDetails {
+  /**
+   * The registry refused the pull's credentials, or their absence (HTTP 401 behind the runtime).
+   * Set by the CRI client, which knows its runtime's wording (@nodelet/cri-remote); carried by
+   * the image manager's pull errors, whose reason stays ErrImagePull as in the kubelet. Read it
+   * with isRegistryUnauthorized().
+   */
+  unauthorized?: boolean;
+}
+
+/** A NodeletError's details: the declared ones typed, anything else as a plain fact. */
+export type NodeletErrorDetails = Readonly<Record<string, unknown> & DeclaredErrorDetails>;
+
 export interface NodeletErrorOptions {
   cause?: unknown;
   /** Facts for the caller (ids, exit codes); never secrets. */
-  details?: Readonly<Record<string, unknown>>;
+  details?: NodeletErrorDetails;
 }
 
 export class NodeletError extends Error {
   readonly code: ErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: NodeletErrorDetails;
   declare readonly [brand]: true;
 
   constructor(code: ErrorCode, message: string, options: NodeletErrorOptions = {}) {
@@ -104,6 +121,11 @@ export class NodeletError extends Error {
 
 export function isNodeletError(value: unknown, code?: ErrorCode): value is NodeletError {
   return value instanceof NodeletError && (code === undefined || value.code === code);
+}
+
+/** True when `err` is a NodeletError saying the registry refused the pull's credentials. */
+export function isRegistryUnauthorized(err: unknown): boolean {
+  return isNodeletError(err) && err.details.unauthorized === true;
 }
 
 export function isErrorCode(value: string): value is ErrorCode {

@@ -36,13 +36,19 @@ export type {
 } from "./cri-service.js";
 export { CRI_API_VERSION, CRI_VERSION } from "./cri-version.js";
 export { errnoCode, errorChain, errorChainMessage, errorMessage } from "./error-helpers.js";
-export type { NodeletErrorOptions, RuntimeVersionAnswer } from "./errors.js";
+export type {
+  DeclaredErrorDetails,
+  NodeletErrorDetails,
+  NodeletErrorOptions,
+  RuntimeVersionAnswer,
+} from "./errors.js";
 export {
   assertSupportedRuntimeVersion,
   CommandExitError,
   ErrorCode,
   isErrorCode,
   isNodeletError,
+  isRegistryUnauthorized,
   NodeletError,
   UnsupportedRuntimeApiVersionError,
 } from "./errors.js";

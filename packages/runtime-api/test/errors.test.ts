@@ -7,6 +7,7 @@ import {
   ErrorCode,
   isErrorCode,
   isNodeletError,
+  isRegistryUnauthorized,
   NodeletError,
   UnsupportedRuntimeApiVersionError,
 } from "../src/index.js";
@@ -87,6 +88,19 @@ describe("NodeletError", () => {
     expect(() => assertSupportedRuntimeVersion({ ...ok, runtimeApiVersion: "v1alpha2" })).toThrow(
       UnsupportedRuntimeApiVersionError,
     );
+  });
+
+  it("declares the registry's refusal of credentials as a typed detail", () => {
+    const refused = new NodeletError(ErrorCode.ErrImagePull, "401 Unauthorized", {
+      details: { unauthorized: true },
+    });
+    expect(isRegistryUnauthorized(refused)).toBe(true);
+    expect(isRegistryUnauthorized(new NodeletError(ErrorCode.ErrImagePull, "not found"))).toBe(false);
+    expect(isRegistryUnauthorized(Object.assign(new Error("401"), { details: { unauthorized: true } }))).toBe(
+      false,
+    );
+    // @ts-expect-error the declared detail is a boolean
+    new NodeletError(ErrorCode.Unknown, "x", { details: { unauthorized: "yes" } });
   });
 
   it("has a closed set of codes", () => {

@@ -6,6 +6,7 @@ import { createRemoteImageService } from "@nodelet/cri-remote";
 import {
   createManualClock,
   type ImageManagerService,
+  isRegistryUnauthorized,
   NodeletError,
   type V1Secret,
 } from "@nodelet/runtime-api";
@@ -214,7 +215,7 @@ describe("credentials against the basic-auth registry", () => {
     expect(result.ref).toBeUndefined();
     expect(result.error).toBeInstanceOf(NodeletError);
     expect(result.error?.message).toMatch(/401 Unauthorized/);
-    expect(result.error?.details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(result.error)).toBe(true);
   });
 
   it("pull secrets come before the node config: the secret's good password wins over the node's bad one", async () => {

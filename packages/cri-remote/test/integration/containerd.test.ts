@@ -19,6 +19,7 @@ import {
   ErrorCode,
   type ImageManagerService,
   isNodeletError,
+  isRegistryUnauthorized,
   NodeletError,
   type RuntimeService,
 } from "@nodelet/runtime-api";
@@ -207,12 +208,12 @@ describe("images against the registries", () => {
     const anonymous = await images.pullImage(image, undefined, undefined).catch((e: unknown) => e);
     expect(anonymous).toBeInstanceOf(NodeletError);
     expect((anonymous as NodeletError).message).toMatch(/401 Unauthorized/);
-    expect((anonymous as NodeletError).details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(anonymous)).toBe(true);
 
     const wrong = await images
       .pullImage(image, AuthConfig.fromPartial({ username: env.auth.username, password: "wrong" }), undefined)
       .catch((e: unknown) => e);
-    expect((wrong as NodeletError).details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(wrong)).toBe(true);
 
     const ref = await images.pullImage(
       image,

@@ -16,6 +16,7 @@ import {
   ErrorCode,
   type ImageManagerService,
   type ImagePuller,
+  isRegistryUnauthorized,
   NodeletError,
   type RuntimeService,
   type V1Container,
@@ -180,7 +181,7 @@ describe("credentials and backoff against the auth registry", () => {
     const first = await rejection(m.ensureImageExists(p, c, [], undefined));
     expect(first.code).toBe(ErrorCode.ErrImagePull);
     expect(first.message).toMatch(/401 Unauthorized/);
-    expect(first.details.unauthorized).toBe(true);
+    expect(isRegistryUnauthorized(first)).toBe(true);
     expect(asked[0]).toBe(env.images.authBusybox.replace(/:[^:/]+$/, ""));
     expect(log.list.find((e) => e.reason === "Failed")?.message).toMatch(
       new RegExp(`^Failed to pull image "${env.images.authBusybox}": .*401 Unauthorized`),
