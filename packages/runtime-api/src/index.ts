@@ -193,5 +193,5 @@ export {
   Version,
 } from "./runtime-types.js";
 export { dateToNanos, millisToNanos, nanosToDate, nanosToMillis } from "./time.js";
-export type { FieldError } from "./validation.js";
-export { collectPodErrors, validatePod } from "./validation.js";
+export type { FieldError } from "./validation/index.js";
+export { collectPodErrors, validatePod } from "./validation/index.js";
