@@ -31,7 +31,10 @@ const anchoredName = new RegExp(`^(?:(${domainAndPort})/)?(${remoteName})$`);
 const anchoredIdentifier = /^[a-f0-9]{64}$/;
 
 /** Digest algorithms go-digest knows, with their hex lengths. */
-const digestAlgorithms: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+export const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** What is wrong with a reference, in `details.problem` of the InvalidImageName error. */
+export type ImageReferenceProblem = "format" | "uppercase" | "hex-id" | "too-long" | "digest";
 
 export interface ImageReference {
   /** The normalized repository: `docker.io/library/busybox`, `127.0.0.1:5000/bench/img-1`. */
@@ -47,8 +50,8 @@ export interface ImageReference {
 }
 
 /** Why a reference does not parse: InvalidImageName with the distribution library's message. */
-function invalidReference(image: string, message: string): NodeletError {
-  return new NodeletError(ErrorCode.InvalidImageName, message, { details: { image } });
+function invalidReference(image: string, message: string, problem: ImageReferenceProblem): NodeletError {
+  return new NodeletError(ErrorCode.InvalidImageName, message, { details: { image, problem } });
 }
 
 /**
@@ -77,10 +80,10 @@ function validateDigest(image: string, digest: string): void {
   const colon = digest.indexOf(":");
   const algorithm = digest.slice(0, colon);
   const encoded = digest.slice(colon + 1);
-  const length = digestAlgorithms[algorithm];
-  if (length === undefined) throw invalidReference(image, "unsupported digest algorithm");
-  if (encoded.length !== length) throw invalidReference(image, "invalid checksum digest length");
-  if (!/^[a-f0-9]+$/.test(encoded)) throw invalidReference(image, "invalid checksum digest format");
+  const length = Object.hasOwn(DIGEST_HEX_LENGTHS, algorithm) ? DIGEST_HEX_LENGTHS[algorithm] : undefined;
+  if (length === undefined) throw invalidReference(image, "unsupported digest algorithm", "digest");
+  if (encoded.length !== length) throw invalidReference(image, "invalid checksum digest length", "digest");
+  if (!/^[a-f0-9]+$/.test(encoded)) throw invalidReference(image, "invalid checksum digest format", "digest");
 }
 
 /**
@@ -93,27 +96,37 @@ export function parseImageReference(image: string): ImageReference {
     throw invalidReference(
       image,
       `invalid repository name (${image}), cannot specify 64-byte hexadecimal strings`,
+      "hex-id",
     );
   }
   const { domain: splitDomain, remainder } = splitDockerDomain(image);
   const tagSep = remainder.indexOf(":");
   const remote = tagSep > -1 ? remainder.slice(0, tagSep) : remainder;
   if (remote.toLowerCase() !== remote) {
-    throw invalidReference(image, `invalid reference format: repository name (${remote}) must be lowercase`);
+    throw invalidReference(
+      image,
+      `invalid reference format: repository name (${remote}) must be lowercase`,
+      "uppercase",
+    );
   }
   const full = `${splitDomain}/${remainder}`;
   const match = referenceRegexp.exec(full);
   if (!match) {
     if (referenceRegexp.test(full.toLowerCase())) {
-      throw invalidReference(image, "invalid reference format: repository name must be lowercase");
+      throw invalidReference(
+        image,
+        "invalid reference format: repository name must be lowercase",
+        "uppercase",
+      );
     }
-    throw invalidReference(image, "invalid reference format");
+    throw invalidReference(image, "invalid reference format", "format");
   }
   const name = match[1] as string;
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
     throw invalidReference(
       image,
       `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
+      "too-long",
     );
   }
   const digest = match[3];

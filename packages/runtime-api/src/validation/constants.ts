@@ -17,16 +17,6 @@ export const SYSCTL_NAME = /^(?:[a-z0-9](?:[-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9](?
 export const LABEL_SUBSCRIPT = /^metadata\.(labels|annotations)\['(.+)'\]$/;
 export const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-// The docker reference grammar (github.com/distribution/reference): [host[:port]/]path[:tag][@digest].
-export const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-export const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-export const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-export const IMAGE_REFERENCE = new RegExp(
-  `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z0-9_+.-]+):([^@]+))?$`,
-);
-export const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-export const MAX_IMAGE_NAME = 255;
-
 export const PULL_POLICIES = ["Always", "IfNotPresent", "Never"] as const;
 export const RESTART_POLICIES = ["Always", "OnFailure", "Never"] as const;
 export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;

@@ -1,13 +1,7 @@
+import { isNodeletError } from "../errors.js";
+import { DIGEST_HEX_LENGTHS, type ImageReferenceProblem, parseImageReference } from "../image-reference.js";
 import { quote } from "./checker.js";
-import {
-  CONFIG_MAP_KEY,
-  DIGEST_HEX_LENGTH,
-  DNS1123_LABEL,
-  DNS1123_SUBDOMAIN,
-  IMAGE_REFERENCE,
-  MAX_IMAGE_NAME,
-  QUALIFIED_NAME_PART,
-} from "./constants.js";
+import { CONFIG_MAP_KEY, DNS1123_LABEL, DNS1123_SUBDOMAIN, QUALIFIED_NAME_PART } from "./constants.js";
 
 // Name checks: each returns the problem, or undefined when the text is valid.
 
@@ -68,37 +62,43 @@ export function configMapKeyProblem(text: string): string | undefined {
   return `${quote(text)} is not a valid key (letters, digits, '-', '_' and '.', at most 253 characters, not '.' or '..')`;
 }
 
-/** Why `image` is not a docker image reference, or undefined when it is one. */
+/**
+ * Why `image` is not a docker image reference, or undefined when it is one: the grammar is
+ * parseImageReference's (the kubelet's), the messages say what is expected.
+ */
 export function imageReferenceProblem(image: string): string | undefined {
   const expected = "expected [registry[:port]/]name[:tag][@sha256:<64 hex digits>] with a lowercase name";
+  const invalid = `${quote(image)} is not a valid image reference`;
   if (image.trim() !== image) return `${quote(image)} must not have leading or trailing whitespace`;
   if (/\s/.test(image)) return `${quote(image)} must not contain whitespace; ${expected}`;
   if (image.length > 512) return `is too long (${image.length} characters); ${expected}`;
-  const match = IMAGE_REFERENCE.exec(image);
-  if (!match) {
-    // Name the most common mistake; the grammar decides the rest.
-    const withoutRegistry = image.includes("/") ? image.slice(image.indexOf("/") + 1) : image;
-    const repository = withoutRegistry.split(/[:@]/)[0] ?? "";
-    if (/[A-Z]/.test(repository)) {
-      return `${quote(image)} is not a valid image reference: the repository name must be lowercase`;
-    }
-    return `${quote(image)} is not a valid image reference; ${expected}`;
-  }
-  const [, name = "", , algorithm, hex] = match;
-  if (name.length > MAX_IMAGE_NAME) {
-    return `${quote(image)} is not a valid image reference: the name is longer than ${MAX_IMAGE_NAME} characters`;
-  }
-  if (/^[a-f0-9]{64}$/.test(name)) {
-    return `${quote(image)} is not a valid image reference: a repository name cannot be 64 hexadecimal digits`;
-  }
-  if (algorithm !== undefined) {
-    const length = Object.hasOwn(DIGEST_HEX_LENGTH, algorithm) ? DIGEST_HEX_LENGTH[algorithm] : undefined;
+  const digest = /@([^:@]+):([^@]*)$/.exec(image);
+  if (digest) {
+    const [, algorithm = "", hex = ""] = digest;
+    const length = Object.hasOwn(DIGEST_HEX_LENGTHS, algorithm) ? DIGEST_HEX_LENGTHS[algorithm] : undefined;
     if (length === undefined) {
       return `${quote(image)} has an unsupported digest algorithm ${quote(algorithm)}; expected sha256, sha384 or sha512`;
     }
-    if (hex === undefined || hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
+    if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
       return `${quote(image)} has an invalid digest: ${algorithm} takes ${length} lowercase hexadecimal digits`;
     }
   }
-  return undefined;
+  try {
+    parseImageReference(image);
+    return undefined;
+  } catch (err) {
+    const problem = isNodeletError(err)
+      ? (err.details.problem as ImageReferenceProblem | undefined)
+      : undefined;
+    switch (problem) {
+      case "uppercase":
+        return `${invalid}: the repository name must be lowercase`;
+      case "hex-id":
+        return `${invalid}: a repository name cannot be 64 hexadecimal digits`;
+      case "too-long":
+        return `${invalid}: the name is longer than 255 characters`;
+      default:
+        return `${invalid}; ${expected}`;
+    }
+  }
 }
