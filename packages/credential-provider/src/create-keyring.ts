@@ -4,10 +4,11 @@ import {
   type DockerKeyring,
   ErrorCode,
   errorMessage,
+  type Logger,
   NodeletError,
   type V1Secret,
 } from "@nodelet/runtime-api";
-import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
+import { consoleKeyringLogger, logSourceError } from "./logger.js";
 import { createNodeDockerConfigKeyring, type NodeDockerConfigOptions } from "./node-config.js";
 import type { PluginKeyring } from "./plugin-keyring.js";
 import { createPullSecretKeyring } from "./pull-secrets.js";
@@ -20,7 +21,7 @@ export interface KeyringOptions {
   /** Default for the node config's clock. */
   clock?: Clock | undefined;
   /** Default: the console. */
-  logger?: KeyringLogger | undefined;
+  logger?: Logger | undefined;
 }
 
 function sameAuth(a: AuthConfig, b: AuthConfig): boolean {
@@ -62,7 +63,8 @@ export function createKeyring(options: KeyringOptions = {}): DockerKeyring {
     try {
       return await lookup();
     } catch (error) {
-      logger.error(
+      logSourceError(
+        logger,
         new NodeletError(ErrorCode.CredentialProviderError, `${what} failed: ${errorMessage(error)}`, {
           cause: error,
         }),

@@ -5,7 +5,6 @@ export { parseDockerConfigEntries, parseDockerConfigJson, parseDockercfg } from 
 export { globMatch, isValidGlob } from "./glob.js";
 export type { StaticKeyring, StaticKeyringOptions } from "./keyring.js";
 export { createStaticKeyring, normalizeRegistryKey } from "./keyring.js";
-export type { KeyringLogger } from "./logger.js";
 export { consoleKeyringLogger } from "./logger.js";
 export type { CredentialProviderMetrics } from "./metrics.js";
 export { credentialProviderMetrics, PLUGIN_DURATION_METRIC, PLUGIN_ERRORS_METRIC } from "./metrics.js";

@@ -1,18 +1,23 @@
-import type { NodeletError } from "@nodelet/runtime-api";
+import type { Logger, NodeletError } from "@nodelet/runtime-api";
 
-/**
- * Where the keyring reports what it skipped. Messages name files, secrets, entry keys and plugins,
- * never a password, an `auth` string, a token or a plugin's stdout.
- */
-export interface KeyringLogger {
-  /** Malformed input that was skipped: a config entry, a file, a pull secret. */
-  warn(message: string): void;
-  /** A source that failed (a plugin run); the lookup went on without it. */
-  error(error: NodeletError): void;
+// The keyring reports what it skipped through runtime-api's Logger. Messages name files, secrets,
+// entry keys and plugins, never a password, an `auth` string, a token or a plugin's stdout:
+// `warn` is malformed input that was skipped (a config entry, a file, a pull secret), `error` a
+// source that failed (a plugin run) while the lookup went on without it.
+
+function text(fieldsOrMsg: object | string, msg?: string): string {
+  return typeof fieldsOrMsg === "string" ? fieldsOrMsg : (msg ?? "");
 }
 
-/** Writes to the console, prefixed with the package name. */
-export const consoleKeyringLogger: KeyringLogger = {
-  warn: (message) => console.warn(`credential-provider: ${message}`),
-  error: (error) => console.error(`credential-provider: ${error.message}`),
+/** Writes warnings and errors to the console, prefixed with the package name: the default logger. */
+export const consoleKeyringLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (fieldsOrMsg, msg) => console.warn(`credential-provider: ${text(fieldsOrMsg, msg)}`),
+  error: (fieldsOrMsg, msg) => console.error(`credential-provider: ${text(fieldsOrMsg, msg)}`),
 };
+
+/** Logs a source that failed: the error under `err` (pino's convention), its message as the line. */
+export function logSourceError(logger: Logger, error: NodeletError): void {
+  logger.error({ err: error, code: error.code }, error.message);
+}

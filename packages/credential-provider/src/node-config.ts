@@ -6,6 +6,7 @@ import {
   type Clock,
   DEFAULT_MAX_FILE_BYTES,
   isNodeletError,
+  type Logger,
   type RegularFile,
   RegularFileError,
   readRegularFile,
@@ -13,7 +14,7 @@ import {
 } from "@nodelet/runtime-api";
 import { type DockerConfig, parseDockerConfigJson, parseDockercfg } from "./docker-config.js";
 import { createStaticKeyring, type StaticKeyring } from "./keyring.js";
-import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
+import { consoleKeyringLogger } from "./logger.js";
 
 /** The kubelet caches the node's docker config for 5 minutes. */
 export const NODE_CONFIG_CACHE_TTL_MS = 5 * 60 * 1000;
@@ -32,7 +33,7 @@ export interface NodeDockerConfigOptions {
   cacheTtlMs?: number | undefined;
   /** Larger files are skipped with a warning. Default 1 MiB. */
   maxFileBytes?: number | undefined;
-  logger?: KeyringLogger | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface DockerConfigCandidate {

@@ -7,6 +7,7 @@ import type { AuthConfig } from "@nodelet/cri-api";
 import {
   type Clock,
   ErrorCode,
+  type Logger,
   NodeletError,
   normalizeImage,
   registryOf,
@@ -15,7 +16,7 @@ import {
 import type { Registry } from "prom-client";
 import type { DockerConfigEntry } from "./docker-config.js";
 import { createStaticKeyring } from "./keyring.js";
-import { consoleKeyringLogger, type KeyringLogger } from "./logger.js";
+import { consoleKeyringLogger, logSourceError } from "./logger.js";
 import { type CredentialProviderMetrics, credentialProviderMetrics } from "./metrics.js";
 import { createExpiringCache } from "./plugin-cache.js";
 import {
@@ -41,7 +42,7 @@ export interface PluginKeyringOptions {
   binDir: string;
   /** Drives the answer cache. Default: the system clock. */
   clock?: Clock | undefined;
-  logger?: KeyringLogger | undefined;
+  logger?: Logger | undefined;
   /** Where the plugin metrics are registered; none recorded without it. */
   registry?: Registry | undefined;
   /** Default: node:child_process.spawn (no shell). */
@@ -108,7 +109,7 @@ function createProviderRuntime(
   binary: string,
   settings: {
     clock: Clock;
-    logger: KeyringLogger;
+    logger: Logger;
     metrics: CredentialProviderMetrics | undefined;
     spawn: PluginSpawn;
     timeoutMs: number;
@@ -178,7 +179,7 @@ function createProviderRuntime(
       if (pending === undefined) {
         pending = run(image)
           .catch((error: unknown) => {
-            settings.logger.error(NodeletError.from(error, ErrorCode.CredentialProviderError));
+            logSourceError(settings.logger, NodeletError.from(error, ErrorCode.CredentialProviderError));
             return [] as Entries;
           })
           .finally(() => inflight.delete(image));

@@ -7,21 +7,22 @@ import {
   createManualClock,
   type ImageManagerService,
   isRegistryUnauthorized,
+  type Logger,
   NodeletError,
+  noopLogger,
   type V1Secret,
 } from "@nodelet/runtime-api";
 import { readTestEnv, type TestEnv } from "@nodelet/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKeyring, createPluginKeyring, type KeyringLogger } from "../../src/index.js";
+import { createKeyring, createPluginKeyring } from "../../src/index.js";
 
 let env: TestEnv;
 let images: ImageManagerService;
 let work: string;
 const reported: string[] = [];
-const logger: KeyringLogger = {
-  warn: (message) => reported.push(message),
-  error: (error) => reported.push(error.message),
-};
+const record = (fieldsOrMsg: object | string, msg?: string) =>
+  reported.push(typeof fieldsOrMsg === "string" ? fieldsOrMsg : (msg ?? ""));
+const logger: Logger = { ...noopLogger, warn: record, error: record };
 
 beforeAll(async () => {
   env = await readTestEnv();

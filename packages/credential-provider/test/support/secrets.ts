@@ -1,3 +1,4 @@
+import { type Logger, noopLogger } from "@nodelet/runtime-api";
 /** Passwords the tests use; no warning, error or log line may contain them. */
 export const SECRET_PASSWORDS = [
   "s3cr3t-pa55",
@@ -18,9 +19,12 @@ export function recordingLogger() {
     warnings,
     errors,
     logger: {
-      warn: (message: string) => warnings.push(message),
-      error: (error: Error) => errors.push(error),
-    },
+      ...noopLogger,
+      warn: (fieldsOrMsg: object | string, msg?: string) =>
+        warnings.push(typeof fieldsOrMsg === "string" ? fieldsOrMsg : (msg ?? "")),
+      error: (fieldsOrMsg: object | string, msg?: string) =>
+        errors.push((fieldsOrMsg as { err?: Error }).err ?? new Error(msg ?? String(fieldsOrMsg))),
+    } satisfies Logger,
     onWarning: (message: string) => warnings.push(message),
     /** Every text reported, including error details. */
     allText(): string {
