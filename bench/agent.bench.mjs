@@ -51,7 +51,7 @@ function manifest(name, image) {
 
 export async function agentSuite() {
   // Its own containerd: the agent kills pods it does not know.
-  const env = await up({ stateDir: join(repo, ".state/testenv-bench-agent"), log: () => undefined });
+  const env = await up({ stateDir: join(repo, ".state/testenv-bench-agent") });
   const work = mkdtempSync(join(tmpdir(), "nodelet-bench-agent-"));
   const manifests = join(work, "manifests");
   await mkdir(manifests);

@@ -26,7 +26,9 @@ export async function prepareCgroupsForCrun(log: Logger): Promise<string | undef
     return undefined;
   }
   if (controllers.length === 0) return undefined;
-  log(`hybrid cgroups: mounting ${controllers.join(", ")} as cgroup v1 so the crun runtime handler works`);
+  log.info(
+    `hybrid cgroups: mounting ${controllers.join(", ")} as cgroup v1 so the crun runtime handler works`,
+  );
   const failed: string[] = [];
   for (const controller of controllers) {
     const target = `${CGROUP_ROOT}/${controller}`;

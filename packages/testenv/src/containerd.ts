@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CRI_API_VERSION } from "@nodelet/runtime-api";
 import type { Snapshotter } from "./allocation.js";
 import { criConditions, criHasImage, criVersion } from "./cri.js";
 import { errorMessage, TestEnvError } from "./errors.js";
@@ -43,7 +44,8 @@ export async function criReadiness(layout: Layout, timeoutMs = 3_000): Promise<s
   if (!existsSync(layout.criSocket)) return `socket ${layout.criSocket} does not exist`;
   try {
     const version = await criVersion(layout.criSocket, timeoutMs);
-    if (version.runtimeApiVersion !== "v1") return `unexpected CRI API version ${version.runtimeApiVersion}`;
+    if (version.runtimeApiVersion !== CRI_API_VERSION)
+      return `unexpected CRI API version ${version.runtimeApiVersion}`;
     const conditions = await criConditions(layout.criSocket, timeoutMs);
     for (const type of ["RuntimeReady", "NetworkReady"]) {
       const c = conditions.find((x) => x.type === type);
@@ -73,7 +75,7 @@ export async function ensureContainerd(layout: Layout, options: StartOptions): P
   const running = await containerdPid(layout);
   if (running !== undefined) {
     if (current === configText && (await criReadiness(layout)) === undefined) return running;
-    log(
+    log.info(
       current === configText
         ? "containerd is not healthy; restarting it"
         : "containerd config changed; restarting it",
@@ -84,7 +86,7 @@ export async function ensureContainerd(layout: Layout, options: StartOptions): P
   // Leftover sockets from a killed daemon would make the connect check pass/fail confusingly.
   await removeFile(layout.criSocket);
   await removeFile(layout.ttrpcSocket);
-  log(`starting containerd (${layout.criSocket})`);
+  log.info(`starting containerd (${layout.criSocket})`);
   const pid = await spawnDaemon("containerd", ["--config", layout.containerd.configFile], {
     logFile: layout.containerd.logFile,
   });
@@ -147,7 +149,7 @@ export async function prepullImages(
   }
   for (const image of images) {
     if (image.digest !== undefined && have.get(image.ref) === image.digest) continue;
-    log(`pre-pulling ${image.ref}`);
+    log.info(`pre-pulling ${image.ref}`);
     await runChecked(
       "ctr",
       [...base, "images", "pull", "--plain-http", "--snapshotter", snapshotter, image.ref],
@@ -202,7 +204,7 @@ function shimSocketPath(layout: Layout, shim: Shim): string | undefined {
 export async function killShims(layout: Layout, log: Logger): Promise<string[]> {
   const { shims, procs } = await ourShims(layout);
   if (shims.length === 0) return [];
-  log(`stopping ${shims.length} containerd shim(s) and their containers`);
+  log.info(`stopping ${shims.length} containerd shim(s) and their containers`);
   for (const shim of shims) for (const child of descendantsOf(shim.pid, procs)) killNow(child);
   await Promise.all(
     shims.map((shim) =>

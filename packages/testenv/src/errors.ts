@@ -28,7 +28,5 @@ export function isTestEnvError(value: unknown, code?: TestEnvErrorCode): value i
   return value instanceof TestEnvError && (code === undefined || value.code === code);
 }
 
-/** Message of an unknown thrown value, for wrapping into our own errors. */
-export function errorMessage(value: unknown): string {
-  return value instanceof Error ? value.message : String(value);
-}
+// The message of anything thrown, for wrapping into our own errors.
+export { errorMessage } from "@nodelet/runtime-api";

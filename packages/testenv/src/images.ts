@@ -196,7 +196,7 @@ export async function ensureImageLayout(layout: Layout, log: Logger): Promise<Ma
   const oci = ociLayoutDir(layout);
   let digests = await layoutDigests(oci);
   if (layoutTags().every((t) => digests.has(t))) return digests;
-  log("building test images (pause, busybox, bench/img-0..9)");
+  log.info("building test images (pause, busybox, bench/img-0..9)");
   const work = layout.images.workDir;
   try {
     await rm(oci, { recursive: true, force: true });
@@ -249,7 +249,7 @@ export async function pushImages(
     const want = digests.get(target.layoutTag);
     const have = await remoteDigest(target.registry, target.repo, target.tag);
     if (want !== undefined && have === want) continue;
-    log(`pushing ${imageRef(target)}`);
+    log.info(`pushing ${imageRef(target)}`);
     const creds = target.registry.credentials;
     await runChecked("skopeo", [
       "--policy",

@@ -65,7 +65,7 @@ async function withFileLock<T>(file: string, fn: () => Promise<T>, options: Lock
       throw new TestEnvError("LOCK_TIMEOUT", `timed out waiting for ${file} held by pid ${pid}`);
     }
     if (!announced) {
-      options.log?.(`waiting for another testenv process (pid ${pid}) to finish`);
+      options.log?.info(`waiting for another testenv process (pid ${pid}) to finish`);
       announced = true;
     }
     await sleep(250);

@@ -39,10 +39,10 @@ export async function unmountAllUnder(dir: string, log: Logger): Promise<void> {
   for (let pass = 0; pass < 5; pass++) {
     const mounts = [...new Set(await mountsUnder(dir))];
     if (mounts.length === 0) return;
-    if (pass === 0) log(`unmounting ${mounts.length} mount(s) under ${dir}`);
+    if (pass === 0) log.info(`unmounting ${mounts.length} mount(s) under ${dir}`);
     mounts.sort((a, b) => b.split("/").length - a.split("/").length || b.length - a.length);
     for (const mount of mounts) await run("umount", ["-l", mount]);
   }
   const left = await mountsUnder(dir);
-  if (left.length > 0) log(`warning: still mounted: ${left.join(", ")}`);
+  if (left.length > 0) log.warn(`still mounted: ${left.join(", ")}`);
 }

@@ -91,7 +91,7 @@ export async function linkExists(name: string): Promise<boolean> {
 
 export async function deleteBridge(name: string, log: Logger): Promise<void> {
   if (!(await linkExists(name))) return;
-  log(`deleting bridge ${name}`);
+  log.info(`deleting bridge ${name}`);
   await runChecked("ip", ["link", "delete", "dev", name]);
 }
 

@@ -81,9 +81,9 @@ async function aptInstall(packages: string[], log: Logger): Promise<void> {
   const ownPolicy = !existsSync(POLICY_RC_D);
   if (ownPolicy) await writeFile(POLICY_RC_D, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   try {
-    log("apt-get update");
+    log.info("apt-get update");
     await runChecked("apt-get", ["update"], { env, timeoutMs: 10 * 60_000 });
-    log(`apt-get install -y ${packages.join(" ")}`);
+    log.info(`apt-get install -y ${packages.join(" ")}`);
     await runChecked("apt-get", ["install", "-y", ...packages], { env, timeoutMs: 20 * 60_000 });
   } finally {
     if (ownPolicy) await rm(POLICY_RC_D, { force: true });

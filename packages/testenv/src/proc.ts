@@ -145,10 +145,10 @@ export interface StopOptions {
 /** SIGTERM, then SIGKILL once the grace period is over. Only touches the given pid. */
 export async function stopProcess(pid: number, options: StopOptions): Promise<boolean> {
   if (!(await isRunning(pid, options.mustContain))) return false;
-  options.log?.(`stopping ${options.name} (pid ${pid})`);
+  options.log?.info(`stopping ${options.name} (pid ${pid})`);
   signal(pid, "SIGTERM");
   if (await waitGone(pid, options.graceMs ?? 10_000)) return true;
-  options.log?.(`${options.name} (pid ${pid}) ignored SIGTERM; sending SIGKILL`);
+  options.log?.info(`${options.name} (pid ${pid}) ignored SIGTERM; sending SIGKILL`);
   signal(pid, "SIGKILL");
   if (!(await waitGone(pid, 5_000))) {
     throw new TestEnvError("TIMEOUT", `${options.name} (pid ${pid}) survived SIGKILL`);

@@ -130,7 +130,7 @@ export async function ensureRegistry(instance: RegistryInstance, log: Logger): P
   }
   await ensureHtpasswd(instance);
   await writeFile(instance.paths.configFile, config);
-  log(`starting ${instance.kind} registry on ${registryAddress(instance)}`);
+  log.info(`starting ${instance.kind} registry on ${registryAddress(instance)}`);
   const pid = await spawnDaemon("docker-registry", ["serve", instance.paths.configFile], {
     logFile: instance.paths.logFile,
   });

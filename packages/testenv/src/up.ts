@@ -91,7 +91,7 @@ async function allocate(layout: Layout, log: Logger): Promise<Allocation> {
   let allocation = await loadAllocation(layout);
   if (!allocation) {
     allocation = await createAllocation(layout);
-    log(
+    log.info(
       `allocated ports ${Object.values(allocation.ports).join(", ")} and network ${allocation.cni.network} ${allocation.cni.subnet}`,
     );
   }
@@ -101,11 +101,12 @@ async function allocate(layout: Layout, log: Logger): Promise<Allocation> {
   if ((await runningRegistry(auth)) !== undefined) owned.add("authRegistry");
   if ((await containerdPid(layout)) !== undefined) owned.add("streaming");
   const refreshed = await refreshPorts(layout, allocation, owned);
-  if (refreshed.moved.length > 0) log(`ports taken by other processes, moved: ${refreshed.moved.join(", ")}`);
+  if (refreshed.moved.length > 0)
+    log.info(`ports taken by other processes, moved: ${refreshed.moved.join(", ")}`);
   allocation = refreshed.allocation;
   if (allocation.snapshotter === null) {
     allocation = { ...allocation, snapshotter: await probeSnapshotter(layout.containerd.dir) };
-    log(`snapshotter: ${allocation.snapshotter}`);
+    log.info(`snapshotter: ${allocation.snapshotter}`);
   }
   await saveAllocation(layout, allocation);
   return allocation;
@@ -124,7 +125,7 @@ async function bringUp(layout: Layout, options: UpOptions): Promise<TestEnv> {
   await pushImages(layout, digests, targets, log);
 
   const cgroupWarning = await prepareCgroupsForCrun(log);
-  if (cgroupWarning) log(`warning: ${cgroupWarning}`);
+  if (cgroupWarning) log.warn(`${cgroupWarning}`);
 
   await writeCniConfig(layout, cniConflistName(allocation), renderCniConflist(layout, allocation));
   await writeRegistryHosts(
