@@ -12,6 +12,9 @@ if [ -f ../shared/tools/proto-compat.mjs ]; then node ../shared/tools/proto-comp
 pnpm run --silent check:packaging
 bash scripts/check-licences.sh
 
+# One retry of a failed integration test (vitest.shared.ts): a test failing twice fails the run.
+export NODELET_TEST_RETRY="${NODELET_TEST_RETRY:-1}"
+
 echo "==> local runtime"
 pnpm testenv up
 
