@@ -105,6 +105,7 @@ class Manager implements KubeGenericRuntimeManager {
       ...(options.keyring ? { keyring: options.keyring } : {}),
       ...(options.eventRecorder ? { recorder: options.eventRecorder } : {}),
       ...(options.registry ? { registry: options.registry } : {}),
+      ...(options.onPullProgress ? { onPullProgress: options.onPullProgress } : {}),
       ...options.pullLimits,
       clock,
     });

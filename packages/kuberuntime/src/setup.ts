@@ -19,8 +19,10 @@ import {
   type ImageManager,
   type ImageManagerService,
   type ImagePuller,
+  type ImagePullProgress,
   type Logger,
   NodeletError,
+  type ObjectReference,
   type ProbeResults,
   type RuntimeClassResolver,
   type RuntimeService,
@@ -64,6 +66,8 @@ export interface KubeGenericRuntimeManagerOptions {
   /** Liveness and startup results from a prober; default: none. */
   probeResults?: ProbeResults | undefined;
   eventRecorder?: EventRecorder | undefined;
+  /** Told how an image pull for a container is going (the default puller: elapsed time every 10 s). */
+  onPullProgress?: ((progress: ImagePullProgress, object: ObjectReference) => void) | undefined;
   /** Where failures that do not fail the call go (best-effort cleanups); a pino logger fits. */
   logger?: Logger | undefined;
   clock?: Clock | undefined;

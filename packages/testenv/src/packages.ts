@@ -19,6 +19,8 @@ export const DEBIAN_PACKAGES = [
   "umoci",
   "iproute2",
   "iptables",
+  // The agent's dashboard tests drive Debian's Chromium with playwright-core (no browser download).
+  "chromium",
 ] as const;
 
 const REQUIRED_COMMANDS = [
@@ -36,6 +38,7 @@ const REQUIRED_COMMANDS = [
   "iptables",
   "mount",
   "umount",
+  "chromium",
 ];
 
 const REQUIRED_FILES = [
