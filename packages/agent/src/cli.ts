@@ -2,6 +2,7 @@
 // (pods keep running, as with the kubelet).
 import { isNodeletError } from "@nodelet/runtime-api";
 import { createAgent } from "./agent.js";
+import { runClientVerb } from "./client/index.js";
 import { parseFlags, resolveConfig } from "./flags.js";
 import { createLogger } from "./logging.js";
 
@@ -10,7 +11,33 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
+/** `nodelet <verb> ...`: a client of a running agent; exits with the verb's code once stdout is flushed. */
+async function runVerb(argv: readonly string[]): Promise<boolean> {
+  const aborter = new AbortController();
+  const onSignal = () => aborter.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  // A reader that went away (`nodelet logs -f pod | head`) ends the verb quietly.
+  process.stdout.on("error", onSignal);
+  const code = await runClientVerb(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    signal: aborter.signal,
+  });
+  if (code === undefined) {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.stdout.off("error", onSignal);
+    return false;
+  }
+  // Exit explicitly (keep-alive sockets of fetch would hold the process), after stdout drained.
+  process.stdout.write("", () => process.exit(code));
+  return true;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
+  if (await runVerb(argv)) return;
   let flags: ReturnType<typeof parseFlags>;
   try {
     flags = parseFlags(argv);
