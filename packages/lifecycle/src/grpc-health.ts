@@ -40,7 +40,20 @@ const codeNames = [
   "Unauthenticated",
 ] as const;
 
-const Code = { Unknown: 2, DeadlineExceeded: 4, Unimplemented: 12, Internal: 13, Unavailable: 14 } as const;
+const Code = {
+  Unknown: 2,
+  DeadlineExceeded: 4,
+  ResourceExhausted: 8,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+} as const;
+
+/**
+ * grpc-go's default largest received message (the kubelet's prober dials with the defaults): a
+ * larger answer fails the probe as soon as its length is known, instead of being buffered.
+ */
+export const MAX_GRPC_HEALTH_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 function codeName(code: number): string {
   return codeNames[code] ?? `Code(${code})`;
@@ -236,7 +249,21 @@ export function checkGRPCHealth(options: HealthCheckOptions): Promise<HealthChec
       stream.on("trailers", (t) => {
         trailers = t;
       });
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      let declared: number | undefined;
+      stream.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        // The 5-byte prefix declares the message length; a server may also send more than it declares.
+        if (declared === undefined && received >= 5) declared = Buffer.concat(chunks).readUInt32BE(1);
+        const size = Math.max(declared ?? 0, received - 5);
+        if (size > MAX_GRPC_HEALTH_RESPONSE_BYTES) {
+          rpcError(
+            Code.ResourceExhausted,
+            `grpc: received message larger than max (${size} vs. ${MAX_GRPC_HEALTH_RESPONSE_BYTES})`,
+          );
+        }
+      });
       stream.on("error", (err) => rpcError(Code.Unavailable, errorText(err)));
       stream.on("close", () => {
         if (!headers) {

@@ -1,3 +1,4 @@
+export { MAX_GRPC_HEALTH_RESPONSE_BYTES } from "./grpc-health.js";
 export type { HandlerRunnerOptions } from "./handler-runner.js";
 export { createHandlerRunner, MAX_HOOK_RESPONSE_BODY_BYTES } from "./handler-runner.js";
 export type { HTTPGetTarget, ResolveHTTPGetTargetOptions } from "./http-target.js";

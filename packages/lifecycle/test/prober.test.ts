@@ -14,6 +14,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createProber,
+  MAX_GRPC_HEALTH_RESPONSE_BYTES,
   MAX_PROBE_OUTPUT_BYTES,
   PROBE_DURATION_SECONDS,
   PROBE_TOTAL,
@@ -517,6 +518,21 @@ describe("grpc probes", () => {
       result: "Failure",
       output: "timeout: health rpc did not complete within 1s",
     });
+  });
+
+  it("fails an answer larger than 4 MiB without waiting for the timeout", async () => {
+    const { prober } = setup();
+    const huge = await prober.probe("liveness", pod, status, grpcProbe("huge", 60));
+    expect(huge).toEqual({
+      result: "Failure",
+      output: `error: health rpc probe failed: rpc error: code = ResourceExhausted desc = grpc: received message larger than max (${5 * 1024 * 1024} vs. ${MAX_GRPC_HEALTH_RESPONSE_BYTES})`,
+    });
+    // A server that declares a small message and sends on is cut off at the same size.
+    const liar = await prober.probe("liveness", pod, status, grpcProbe("liar", 60));
+    expect(liar.result).toBe("Failure");
+    expect(liar.output).toMatch(
+      /code = ResourceExhausted desc = grpc: received message larger than max \(\d+ vs\. 4194304\)$/,
+    );
   });
 
   it("fails when nothing listens", async () => {

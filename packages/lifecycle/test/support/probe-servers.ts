@@ -31,7 +31,8 @@ function grpcFrame(message: number[]): Buffer {
 /**
  * An h2c server implementing grpc.health.v1.Health/Check: service "" and "web" are SERVING,
  * "db" NOT_SERVING, "odd" answers status 7 (not a known enum value), "slow" never answers,
- * "unimplemented" answers Unimplemented; any other service is NotFound "unknown service", as
+ * "unimplemented" answers Unimplemented, "huge" and "liar" stream an endless answer (declaring
+ * 5 MiB, or 2 bytes); any other service is NotFound "unknown service", as
  * grpc-go's health server does. Other paths are Unimplemented.
  */
 export async function startHealthServer(): Promise<HealthServer> {
@@ -61,6 +62,24 @@ export async function startHealthServer(): Promise<HealthServer> {
         return;
       }
       if (service === "slow") return;
+      if (service === "huge" || service === "liar") {
+        // "huge" declares a 5 MiB answer, "liar" declares 2 bytes; both then send without end.
+        stream.respond({ ":status": 200, "content-type": "application/grpc" });
+        const header = Buffer.alloc(5);
+        header.writeUInt32BE(service === "huge" ? 5 * 1024 * 1024 : 2, 1);
+        const chunk = Buffer.alloc(64 * 1024);
+        const pump = (): void => {
+          while (!stream.destroyed && !stream.closed) {
+            if (!stream.write(chunk)) {
+              stream.once("drain", pump);
+              return;
+            }
+          }
+        };
+        stream.write(header);
+        pump();
+        return;
+      }
       const status = ({ "": 1, web: 1, db: 2, odd: 7 } as Record<string, number>)[service];
       if (status === undefined) {
         trailersOnly(5, "unknown service");
