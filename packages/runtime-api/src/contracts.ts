@@ -170,10 +170,33 @@ export interface ProbeResults {
   startup(containerId: ContainerID): ProbeResult | undefined;
 }
 
-/** Container log rotation and cleanup. */
+/** What the log manager is told when a container started (its legacy symlink is made from it). */
+export interface StartedContainerLog {
+  containerId: string;
+  podName: string;
+  podNamespace: string;
+  containerName: string;
+  /** The container's log file, absolute (the sandbox's log directory + the container's log path). */
+  logPath: string;
+}
+
+/**
+ * Container log rotation and cleanup (the kubelet's ContainerLogManager, pkg/kubelet/logs):
+ * @nodelet/logs implements it; kuberuntime takes any object that satisfies it.
+ */
 export interface ContainerLogManager {
-  /** Removes the rotated logs of a container, before the container itself is removed. */
+  /**
+   * Removes a container's log files (`<logPath>` and every rotated `<logPath>.*`) and its legacy
+   * symlink, before the container itself is removed; a container or file already gone counts as
+   * cleaned. Rejects when a file could not be removed (the caller keeps the container to retry).
+   */
   clean(containerId: string): Promise<void>;
+  /** A container started: make its legacy log symlink (best effort; never rejects). */
+  containerStarted?(container: StartedContainerLog): Promise<void>;
+  /** Starts the periodic rotation (every containerLogMonitorInterval); idempotent. */
+  start?(): void;
+  /** Stops the periodic rotation and waits for a rotation or compression in progress. */
+  stop?(): Promise<void>;
 }
 
 /** Runs lifecycle hooks (postStart, preStop). */

@@ -21,6 +21,7 @@ export type {
   Runtime,
   RuntimeClassResolver,
   SignalOptions,
+  StartedContainerLog,
   StreamingRuntime,
 } from "./contracts.js";
 export type {
