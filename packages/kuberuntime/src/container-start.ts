@@ -23,6 +23,7 @@ import {
   type V1Secret,
 } from "@nodelet/runtime-api";
 import { generateContainerConfig } from "./container-config.js";
+import { hashContainer } from "./container-hash.js";
 import { killContainer } from "./container-kill.js";
 import { type RuntimeContext, recordEvent } from "./runtime-context.js";
 import { defaultAllocatable } from "./setup.js";
@@ -45,7 +46,8 @@ export async function restartCountFromLogDir(dir: string): Promise<number> {
 
 /**
  * CrashLoopBackOff (doBackOff in kuberuntime_manager.go): the newest exited instance's FinishedAt is
- * the start of the wait; returns the step message while the container must wait.
+ * the start of the wait, keyed by pod, container name and spec hash; returns the step message while
+ * the container must wait.
  */
 export function doBackOff(
   ctx: RuntimeContext,
@@ -57,7 +59,9 @@ export function doBackOff(
   const exited = podStatus.containerStatuses.find((c) => c.name === container.name && c.state === "exited");
   if (!exited) return undefined;
   const finishedAt = exited.finishedAt?.getTime() ?? 0;
-  const key = `${getPodFullName(pod)}_${pod.metadata.uid ?? ""}_${container.name}_${exited.hash}`;
+  // GetStableKey hashes the container as the spec now has it, not the exited instance: a fixed
+  // image (a new hash) under the same pod UID starts a new backoff and restarts at once.
+  const key = `${getPodFullName(pod)}_${pod.metadata.uid ?? ""}_${container.name}_${hashContainer(container)}`;
   if (backOff.isInBackOffSince(key, finishedAt)) {
     recordEvent(
       ctx,

@@ -230,4 +230,40 @@ describe("syncPod against containerd", () => {
     expect(doubled.syncResults.find((r) => r.action === "StartContainer")?.message).toMatch(/^back-off 20s/);
     expect(third?.restartCount).toBe(2);
   });
+
+  it("restarts a crash-looping container at once when its image is fixed under the same UID", async () => {
+    const clock = createManualClock(Date.now());
+    const backoff = createBackoff({ ...KUBELET_BACKOFF, clock });
+    const pod = h.pod("fixed", [busybox(h.env, "app", ["sh", "-c", "exit 2"])]);
+    const exited = async (n: number) =>
+      h.waitFor(`crash ${n}`, async () => {
+        const s = await h.status(pod);
+        return s.containerStatuses.filter((c) => c.name === "app" && c.state === "exited").length === n;
+      });
+    await h.sync(pod, backoff);
+    await exited(1);
+    clock.set(Date.now());
+    await h.sync(pod, backoff); // the first crash restarts at once
+    await exited(2);
+    const newest = findContainerStatusByName(await h.status(pod), "app");
+    clock.set((newest?.finishedAt?.getTime() ?? 0) + 1000);
+    const blocked = await h.sync(pod, backoff);
+    expect(blocked.syncResults.find((r) => r.action === "StartContainer")?.error).toBe("CrashLoopBackOff");
+
+    // The same pod (same UID) with another image: a new spec hash, so a new backoff key.
+    const fixed = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        containers: [busybox(h.env, "app", ["sleep", "3600"], { image: h.env.images.busyboxLatest })],
+      },
+    };
+    const restarted = await h.sync(fixed, backoff);
+    const step = restarted.syncResults.find((r) => r.action === "StartContainer");
+    expect(step?.error).toBeUndefined();
+    await h.waitFor(
+      "the fixed container to run",
+      async () => state(findContainerStatusByName(await h.status(pod), "app")) === "running",
+    );
+  });
 });
