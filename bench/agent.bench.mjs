@@ -17,7 +17,7 @@ import {
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { up } from "@nodelet/testenv";
 import { createBareClient, createPodFloor } from "./cri-floor.mjs";
-import { latencyRow, summarize, withConcurrency } from "./harness.mjs";
+import { latencyRow, sized, summarize, withConcurrency } from "./harness.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -157,7 +157,9 @@ export async function agentSuite() {
       } catch {}
       await sleep(100);
     }
-    for (const n of [1, 30]) {
+    const many = sized(30, 3);
+    const idleMs = sized(60_000, 2_000);
+    for (const n of [1, many]) {
       rows.push(
         await latencyRow(`manifest to running (/pods), ${n} pod${n > 1 ? "s" : ""}`, {
           iterations: n === 1 ? 8 : 3,
@@ -180,20 +182,20 @@ export async function agentSuite() {
       );
     }
     // 30 pods, then 60 s of idling.
-    await viaAgent(30);
+    await viaAgent(many);
     const before = procStats(agent.pid);
     const metricsBefore = await (await fetch(`${base}/metrics`)).text();
-    await sleep(60_000);
+    await sleep(idleMs);
     const after = procStats(agent.pid);
     const metricsAfter = await (await fetch(`${base}/metrics`)).text();
-    const idleCpu = ((after.cpuMs - before.cpuMs) / 60_000) * 100;
+    const idleCpu = ((after.cpuMs - before.cpuMs) / idleMs) * 100;
     rows.push({
-      name: "agent idle 60 s with 30 pods: CPU",
+      name: `agent idle ${idleMs / 1000} s with ${many} pods: CPU`,
       unit: "% of a core",
       ours: { median: idleCpu, p95: idleCpu },
     });
     rows.push({
-      name: "agent idle 60 s with 30 pods: RSS",
+      name: `agent idle ${idleMs / 1000} s with ${many} pods: RSS`,
       unit: "MiB",
       ours: { median: after.rss / 2 ** 20, p95: after.rss / 2 ** 20 },
     });
@@ -204,14 +206,14 @@ export async function agentSuite() {
         (read(metricsAfter, "count") - read(metricsBefore, "count"))) *
       1000;
     const bareList = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < sized(200, 5); i++) {
       const t0 = process.hrtime.bigint();
       await call(svc.listContainers, ListContainersRequest.fromPartial({}));
       bareList.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     const bare = summarize(bareList);
     rows.push({
-      name: "PLEG relist (30 pods) vs one bare ListContainers",
+      name: `PLEG relist (${many} pods) vs one bare ListContainers`,
       unit: "ms",
       ours: { median: relistMs, p95: relistMs },
       bare,

@@ -4,6 +4,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * `--quick`: a smoke run (CI runs it so the bench scripts never rot): every row runs once or twice
+ * on small inputs; its numbers mean nothing and nothing is asserted on them.
+ */
+export const quick = process.argv.includes("--quick");
+
+/** The size to use: `full` normally, `small` in a quick run. */
+export const sized = (full, small) => (quick ? small : full);
+
 export function quantile(sorted, q) {
   if (sorted.length === 0) return Number.NaN;
   const pos = (sorted.length - 1) * q;
@@ -28,6 +37,7 @@ async function timeOnce(fn) {
  * median and p95 of each in ms, and ours/bare of the medians.
  */
 export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5, setup, teardown }) {
+  if (quick) [iterations, warmup] = [Math.min(iterations, 2), 0];
   const samples = { ours: [], bare: [] };
   for (let i = 0; i < warmup + iterations; i++) {
     const order = i % 2 === 0 ? ["ours", "bare"] : ["bare", "ours"];
@@ -46,6 +56,7 @@ export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5
 
 /** Throughput row: items/s for each side (rounds alternate), ratio = bare rate / our rate (≤ 1 is good). */
 export async function throughputRow(name, { ours, bare, rounds = 2, items, setup, teardown }) {
+  if (quick) rounds = 1;
   const rates = { ours: [], bare: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? ["ours", "bare"] : ["bare", "ours"];

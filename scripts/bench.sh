@@ -3,4 +3,4 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 pnpm testenv up >/dev/null
-node bench/run.mjs
+node bench/run.mjs "$@"
