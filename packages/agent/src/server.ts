@@ -6,8 +6,6 @@
 // unauthenticated healthz port; the agent has one port, so /healthz stays open for liveness checks
 // and says nothing beyond which checks fail).
 
-import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -19,7 +17,10 @@ import type { AddressInfo } from "node:net";
 import { ErrorCode, NodeletError, type Pod, type V1Pod } from "@nodelet/runtime-api";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { ConsoleRoutes } from "./console-routes.js";
 import { isLoopbackAddress } from "./loopback.js";
+import { createRequestGuard, installRequestGuard, SERVER_LIMITS, sha256 } from "./request-guard.js";
+import { readTlsFile, readTokenFile } from "./secret-files.js";
 
 /** What the server shows; the agent implements it. */
 export interface AgentView {
@@ -44,6 +45,14 @@ export interface AgentServerOptions {
   headersTimeoutMs?: number | undefined;
   /** Time allowed to receive a whole request; default 30 s. */
   requestTimeoutMs?: number | undefined;
+  /** The node console: /events, /watch, /node and the dashboard (console-routes.ts). */
+  console?: ConsoleRoutes | undefined;
+  /** Connections served at once (SERVER_LIMITS.maxConnections); more are closed on accept. */
+  maxConnections?: number | undefined;
+  /** Time a TLS handshake may take (SERVER_LIMITS.handshakeTimeoutMs). */
+  tlsHandshakeTimeoutMs?: number | undefined;
+  /** With TLS: the node's names and addresses accepted in the Host header (besides loopback). */
+  nodeHosts?: readonly string[] | undefined;
 }
 
 export interface AgentServer {
@@ -54,36 +63,6 @@ export interface AgentServer {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
-
-/** Whether plain HTTP may be served on `address`: 127.0.0.0/8, ::1 (also IPv4-mapped) or "localhost". */
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
-/** Compares the presented token with the expected one in time independent of where they differ. */
-function tokenMatches(presented: string, expectedDigest: Buffer): boolean {
-  return timingSafeEqual(sha256(presented), expectedDigest);
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer +(\S+) *$/i.exec(header);
-  return match ? match[1] : undefined;
-}
-
-async function readConfigFile(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new NodeletError(
-      ErrorCode.InvalidConfig,
-      `cannot read the ${what} ${path}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
 
 /** A runtime pod as a minimal v1 Pod, like the kubelet's /runningpods (kubecontainer.Pod.ToAPIPod). */
 function toAPIPod(pod: Pod): V1Pod {
@@ -144,16 +123,13 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       throw new HttpError(400, `malformed request URL ${JSON.stringify(req.url)}`);
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-    if (tokenDigest !== undefined && path !== "/healthz") {
-      const token = bearerToken(req.headers.authorization);
-      if (token === undefined || !tokenMatches(token, tokenDigest)) {
-        throw new HttpError(401, "Unauthorized", { "WWW-Authenticate": 'Bearer realm="nodelet"' });
-      }
-    }
+    // Host, Origin and the bearer token were checked by the request guard (request-guard.ts).
     const head = req.method === "HEAD";
     if (req.method !== "GET" && !head) {
       throw new HttpError(405, `method ${req.method ?? ""} not allowed`, { Allow: "GET, HEAD" });
     }
+    const consoleStatus = await options.console?.handle(req, res, path, url);
+    if (consoleStatus !== undefined) return consoleStatus;
     switch (path) {
       case "/healthz": {
         const { status, body } = healthz(url);
@@ -221,13 +197,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       }
     }
     if (tokenFile !== undefined) {
-      const token = (await readConfigFile(tokenFile, "authentication token file")).toString("utf8").trim();
-      if (token === "") {
-        throw new NodeletError(
-          ErrorCode.InvalidConfig,
-          `the authentication token file ${tokenFile} is empty`,
-        );
-      }
+      const { token, warning } = await readTokenFile(tokenFile);
+      if (warning) logger.warn({ path: warning.path, mode: warning.mode }, warning.message);
       tokenDigest = sha256(token);
     }
     const httpOptions = {
@@ -237,19 +208,32 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     };
-    const created = tls
-      ? createHttpsServer(
-          {
-            ...httpOptions,
-            cert: await readConfigFile(tls.certFile, "TLS certificate file"),
-            key: await readConfigFile(tls.keyFile, "TLS private key file"),
-          },
-          handle,
-        )
-      : createHttpServer(httpOptions, handle);
+    const cert = tls ? await readTlsFile(tls.certFile, "certificate") : undefined;
+    const key = tls ? await readTlsFile(tls.keyFile, "private key") : undefined;
+    if (key?.warning) logger.warn({ path: key.warning.path, mode: key.warning.mode }, key.warning.message);
+    const created =
+      cert && key
+        ? createHttpsServer(
+            {
+              ...httpOptions,
+              cert: cert.pem,
+              key: key.pem,
+              handshakeTimeout: options.tlsHandshakeTimeoutMs ?? SERVER_LIMITS.handshakeTimeoutMs,
+            },
+            handle,
+          )
+        : createHttpServer(httpOptions, handle);
+    created.maxConnections = options.maxConnections ?? SERVER_LIMITS.maxConnections;
+    installRequestGuard(
+      created,
+      createRequestGuard({ tls: tls !== undefined, nodeHosts: options.nodeHosts ?? [], tokenDigest }),
+      (req, reason, status) =>
+        logger.debug({ method: req.method, url: req.url, status, reason }, "request refused"),
+    );
     created.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       logger.debug({ err: err.message, code: err.code }, "malformed request");
-      if (!socket.writable) {
+      // A TLS error (a handshake that timed out or failed) has no HTTP to answer with: end the socket.
+      if (!socket.writable || err.code?.startsWith("ERR_TLS_") || err.code?.startsWith("ERR_SSL_")) {
         socket.destroy();
         return;
       }

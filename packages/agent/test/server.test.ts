@@ -299,7 +299,7 @@ describe("endpoints", () => {
 describe("malformed requests", () => {
   it("a URL that does not parse is 400", async () => {
     const { port, base } = await start();
-    const res = await raw(port, "GET http://[bad/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const res = await raw(port, "GET http://[bad/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     expect(res).toMatch(/^HTTP\/1\.1 400 /);
     expect((await get(`${base}/healthz`)).status).toBe(200);
   });
@@ -312,7 +312,10 @@ describe("malformed requests", () => {
 
   it("huge headers are 431", async () => {
     const { port, base } = await start();
-    const res = await raw(port, `GET /pods HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`);
+    const res = await raw(
+      port,
+      `GET /pods HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`,
+    );
     expect(res).toMatch(/^HTTP\/1\.1 431 /);
     expect((await get(`${base}/healthz`)).status).toBe(200);
   });
@@ -320,7 +323,7 @@ describe("malformed requests", () => {
   it("headers that never finish time out (slowloris)", async () => {
     const { port, base } = await start({ headersTimeoutMs: 300 });
     const startedAt = Date.now();
-    const res = await raw(port, "GET /pods HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n", 5_000);
+    const res = await raw(port, "GET /pods HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n", 5_000);
     expect(res).toMatch(/^HTTP\/1\.1 408 /);
     expect(Date.now() - startedAt).toBeLessThan(4_000);
     expect((await get(`${base}/healthz`)).status).toBe(200);
@@ -376,7 +379,7 @@ describe("address and authentication rules", () => {
     const { server, port } = await start();
     const socket = connect(port, "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));
-    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     await new Promise((r) => socket.once("data", r));
     const closed = new Promise((r) => socket.once("close", r));
     await server.close();
@@ -521,10 +524,11 @@ describe("address and authentication rules", () => {
   it("a token file on plain loopback HTTP also requires the token", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nodelet-server-token-"));
     try {
-      writeFileSync(join(dir, "token"), "abc");
+      writeFileSync(join(dir, "token"), "abcdefghijklmnop", { mode: 0o600 });
       const { base } = await start({ tokenFile: join(dir, "token") });
       expect((await get(`${base}/pods`)).status).toBe(401);
-      expect((await get(`${base}/pods`, { headers: { Authorization: "Bearer abc" } })).status).toBe(200);
+      const headers = { Authorization: "Bearer abcdefghijklmnop" };
+      expect((await get(`${base}/pods`, { headers })).status).toBe(200);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
