@@ -54,6 +54,12 @@ export {
   UnsupportedRuntimeApiVersionError,
 } from "./errors.js";
 export { expandVariableReferences } from "./expansion.js";
+export type {
+  ContainerGCRuntime,
+  GCContainer,
+  GCSandbox,
+  PodStateProvider,
+} from "./gc-contracts.js";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.js";
 export type { ImageReference } from "./image-reference.js";
 export {
@@ -88,6 +94,7 @@ export type {
   V1HTTPHeader,
   V1Lifecycle,
   V1LifecycleHandler,
+  V1HostAlias,
   V1LocalObjectReference,
   V1ObjectFieldSelector,
   V1ObjectMeta,
