@@ -94,7 +94,6 @@ export type {
   V1HTTPHeader,
   V1Lifecycle,
   V1LifecycleHandler,
-  V1HostAlias,
   V1LocalObjectReference,
   V1ObjectFieldSelector,
   V1ObjectMeta,
