@@ -17,9 +17,11 @@ export {
   getContainerInfoFromAnnotations,
   getContainerInfoFromLabels,
   LABEL_CONTAINER_NAME,
+  LABEL_MANAGED_BY,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
+  MANAGED_BY_NODELET,
 } from "./labels.js";
 export type { KubeGenericRuntimeManager } from "./manager.js";
 export { createKubeGenericRuntimeManager } from "./manager.js";

@@ -18,6 +18,13 @@ export const LABEL_POD_NAMESPACE = "io.kubernetes.pod.namespace";
 export const LABEL_POD_UID = "io.kubernetes.pod.uid";
 export const LABEL_CONTAINER_NAME = "io.kubernetes.container.name";
 
+/**
+ * nodelet's ownership label, on every sandbox and container it creates: the agent treats only
+ * pods carrying it as its own (to kill as orphans); a pod's own labels can never set it.
+ */
+export const LABEL_MANAGED_BY = "io.nodelet.managed-by";
+export const MANAGED_BY_NODELET = "nodelet";
+
 export const ANNOTATION_CONTAINER_HASH = "io.kubernetes.container.hash";
 export const ANNOTATION_CONTAINER_RESTART_COUNT = "io.kubernetes.container.restartCount";
 export const ANNOTATION_CONTAINER_TERMINATION_MESSAGE_PATH = "io.kubernetes.container.terminationMessagePath";
@@ -33,13 +40,17 @@ export const ANNOTATION_CONTAINER_TYPE = "io.kubernetes.container.type";
 export const DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 export const DEFAULT_TERMINATION_MESSAGE_POLICY: V1TerminationMessagePolicy = "File";
 
-/** Sandbox labels: every pod label, then the kubelet's three pod keys, which win on conflict. */
+/**
+ * Sandbox labels: every pod label, then the kubelet's three pod keys and nodelet's ownership
+ * label, which win on conflict (a pod cannot set or override them).
+ */
 export function newPodSandboxLabels(pod: V1Pod): Record<string, string> {
   return {
     ...pod.metadata.labels,
     [LABEL_POD_NAME]: pod.metadata.name ?? "",
     [LABEL_POD_NAMESPACE]: podNamespace(pod),
     [LABEL_POD_UID]: pod.metadata.uid ?? "",
+    [LABEL_MANAGED_BY]: MANAGED_BY_NODELET,
   };
 }
 
@@ -48,13 +59,14 @@ export function newPodSandboxAnnotations(pod: V1Pod): Record<string, string> {
   return { ...pod.metadata.annotations };
 }
 
-/** Container labels: exactly the four identity keys, nothing from the pod. */
+/** Container labels: the four identity keys and nodelet's ownership label, nothing from the pod. */
 export function newContainerLabels(container: V1Container, pod: V1Pod): Record<string, string> {
   return {
     [LABEL_POD_NAME]: pod.metadata.name ?? "",
     [LABEL_POD_NAMESPACE]: podNamespace(pod),
     [LABEL_POD_UID]: pod.metadata.uid ?? "",
     [LABEL_CONTAINER_NAME]: container.name,
+    [LABEL_MANAGED_BY]: MANAGED_BY_NODELET,
   };
 }
 

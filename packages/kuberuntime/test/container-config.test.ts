@@ -83,6 +83,7 @@ describe("generateContainerConfig", () => {
       "io.kubernetes.pod.namespace": "prod",
       "io.kubernetes.pod.uid": "uid-1",
       "io.kubernetes.container.name": "app",
+      "io.nodelet.managed-by": "nodelet",
     });
     expect(config.annotations).toEqual({
       "io.kubernetes.container.hash": hashContainer(web),

@@ -18,7 +18,7 @@ function pod(overrides: Partial<V1Pod["metadata"]> = {}, spec: Partial<V1Pod["sp
       name: "web-1",
       namespace: "prod",
       uid: "uid-1",
-      labels: { app: "web", "io.kubernetes.pod.name": "spoofed" },
+      labels: { app: "web", "io.kubernetes.pod.name": "spoofed", "io.nodelet.managed-by": "someone-else" },
       annotations: { "kubernetes.io/config.source": "file", note: "x" },
       ...overrides,
     },
@@ -27,12 +27,13 @@ function pod(overrides: Partial<V1Pod["metadata"]> = {}, spec: Partial<V1Pod["sp
 }
 
 describe("sandbox labels and annotations", () => {
-  it("keeps the pod's labels and lets the kubelet's keys win", () => {
+  it("keeps the pod's labels and lets the kubelet's keys and nodelet's ownership label win", () => {
     expect(newPodSandboxLabels(pod())).toEqual({
       app: "web",
       "io.kubernetes.pod.name": "web-1",
       "io.kubernetes.pod.namespace": "prod",
       "io.kubernetes.pod.uid": "uid-1",
+      "io.nodelet.managed-by": "nodelet",
     });
   });
 
@@ -49,12 +50,13 @@ describe("sandbox labels and annotations", () => {
 });
 
 describe("container labels", () => {
-  it("are exactly the four identity keys", () => {
+  it("are exactly the four identity keys and the ownership label", () => {
     expect(newContainerLabels(container, pod())).toEqual({
       "io.kubernetes.pod.name": "web-1",
       "io.kubernetes.pod.namespace": "prod",
       "io.kubernetes.pod.uid": "uid-1",
       "io.kubernetes.container.name": "web",
+      "io.nodelet.managed-by": "nodelet",
     });
   });
 

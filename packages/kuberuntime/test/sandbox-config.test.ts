@@ -89,6 +89,7 @@ describe("generatePodSandboxConfig", () => {
       "io.kubernetes.pod.name": "web",
       "io.kubernetes.pod.namespace": "prod",
       "io.kubernetes.pod.uid": "uid-1",
+      "io.nodelet.managed-by": "nodelet",
     });
     expect(config.annotations).toEqual({ "kubernetes.io/config.source": "file" });
     expect(config.logDirectory).toBe("/var/log/pods/prod_web_uid-1");

@@ -46,6 +46,7 @@ describe("syncPod against containerd", () => {
       "io.kubernetes.pod.name": "two",
       "io.kubernetes.pod.namespace": pod.metadata.namespace,
       "io.kubernetes.pod.uid": pod.metadata.uid,
+      "io.nodelet.managed-by": "nodelet",
     });
     const containers = await h.runtime.listContainers(
       ContainerFilter.fromPartial({ labelSelector: { "io.kubernetes.pod.uid": pod.metadata.uid ?? "" } }),
@@ -56,6 +57,7 @@ describe("syncPod against containerd", () => {
       "io.kubernetes.pod.name",
       "io.kubernetes.pod.namespace",
       "io.kubernetes.pod.uid",
+      "io.nodelet.managed-by",
     ]);
     expect(web?.annotations).toMatchObject({
       "io.kubernetes.container.restartCount": "0",
