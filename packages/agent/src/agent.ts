@@ -28,12 +28,15 @@ import {
 } from "@nodelet/runtime-api";
 import { Registry } from "prom-client";
 import type { NodeletConfig } from "./config.js";
+import { type ConsoleRoutes, createConsoleRoutes } from "./console-routes.js";
+import { createEventStore } from "./events.js";
 import { createLoggingRecorder, type Logger } from "./logging.js";
 import { type AgentMetrics, createAgentMetrics } from "./metrics.js";
 import { createPleg, type Pleg } from "./pleg.js";
 import { createPodConfig, type PodConfig } from "./pod-config.js";
 import { type ContainerSyncError, generatePodStatus, podIsTerminal } from "./pod-status.js";
 import { createPodWorkers, type PodUpdateType, type PodWorkers } from "./pod-workers.js";
+import { createPullProgressTracker, withPullMessage } from "./pull-progress.js";
 import { type AgentServer, type AgentView, createAgentServer } from "./server.js";
 import { createManifestDirSource } from "./sources/manifest-dir.js";
 import { createManifestUrlSource } from "./sources/manifest-url.js";
@@ -87,7 +90,14 @@ export function createAgent(options: AgentOptions): Agent {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? new Registry();
-  const recorder = createLoggingRecorder(logger, 500, clock);
+  // Events are logged, kept for /events and /watch, and end a pull's progress message.
+  const events = createEventStore({
+    nodeName: config.nodeName,
+    clock,
+    next: createLoggingRecorder(logger, 500, clock),
+  });
+  const pullProgress = createPullProgressTracker(events);
+  const recorder = pullProgress.recorder(events);
   const metrics: AgentMetrics = createAgentMetrics(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
@@ -102,6 +112,7 @@ export function createAgent(options: AgentOptions): Agent {
   let podConfig: PodConfig | undefined;
   let workers: PodWorkers<V1Pod> | undefined;
   let server: AgentServer | undefined;
+  let consoleRoutes: ConsoleRoutes | undefined;
   const timers = new Set<Timer>();
   /** Periodic tasks running now: stop() waits for them before closing the CRI clients. */
   const inFlight = new Set<Promise<void>>();
@@ -227,7 +238,13 @@ export function createAgent(options: AgentOptions): Agent {
   }
 
   const view: AgentView = {
-    pods: () => [...states.values()].map((s) => ({ ...s.pod, ...(s.status ? { status: s.status } : {}) })),
+    pods: () =>
+      [...states.values()].map((s) =>
+        withPullMessage(
+          { ...s.pod, ...(s.status ? { status: s.status } : {}) },
+          pullProgress.message(uidOf(s.pod)),
+        ),
+      ),
     runningPods: () => needRuntime().getPods(false),
     healthChecks: () => {
       const checks = [{ name: "ping", ok: true, message: "" }];
@@ -313,6 +330,7 @@ export function createAgent(options: AgentOptions): Agent {
         nodeName: config.nodeName,
         probeResults: probes,
         eventRecorder: recorder,
+        onPullProgress: pullProgress.onPullProgress,
         logger,
         registry,
         clock,
@@ -471,7 +489,32 @@ export function createAgent(options: AgentOptions): Agent {
         "image garbage collection",
       );
 
+      const rt = runtime;
+      consoleRoutes = createConsoleRoutes({
+        events,
+        pods: view.pods,
+        registry,
+        nodeFacts: async () => {
+          const [version, apiVersion, list] = await Promise.all([
+            rt.version(),
+            rt.apiVersion(),
+            rt.listImages(),
+          ]);
+          return {
+            nodeName: config.nodeName,
+            runtime: { name: rt.type(), version: version.toString(), apiVersion: apiVersion.toString() },
+            images: list.map((i) => ({
+              id: i.id,
+              tags: i.repoTags,
+              sizeBytes: Number(i.size),
+              pinned: i.pinned,
+            })),
+            health: view.healthChecks(),
+          };
+        },
+      });
       server = createAgentServer({
+        console: consoleRoutes,
         address: config.address,
         port: config.port,
         ...(config.tlsCertFile && config.tlsPrivateKeyFile
@@ -492,6 +535,7 @@ export function createAgent(options: AgentOptions): Agent {
       await pleg?.stop();
       await workers?.stop();
       await probes?.stop();
+      consoleRoutes?.close();
       await server?.close();
       runtimeService?.close();
       imageService?.close();

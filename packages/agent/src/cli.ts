@@ -59,7 +59,7 @@ async function main(argv: readonly string[]): Promise<void> {
     fail(isNodeletError(err) || err instanceof Error ? err.message : String(err), 1);
   }
   const { config, warnings } = resolved;
-  const logger = createLogger({ verbosity: config.verbosity });
+  const logger = createLogger({ verbosity: config.verbosity, format: config.loggingFormat });
   for (const warning of warnings) logger.warn(warning);
 
   const agent = createAgent({ config, logger });

@@ -15,6 +15,7 @@ import {
   quantityToInt,
 } from "@nodelet/runtime-api";
 import { z } from "zod";
+import { isLoggingFormat, type LoggingFormat } from "./logging-format.js";
 import { isLoopbackAddress } from "./loopback.js";
 import {
   DEFAULT_MAX_BYTES,
@@ -72,6 +73,8 @@ export interface NodeletConfig {
   imageCredentialProviderBinDir?: string;
   /** Log verbosity (-v; config file `logging.verbosity`). */
   verbosity: number;
+  /** --logging-format (config file `logging.format`); unset: text on a terminal, JSON otherwise. */
+  loggingFormat?: LoggingFormat;
 }
 
 /** Everything resolveConfig fills in when neither the file nor a flag sets it. */
@@ -206,6 +209,9 @@ export const endpointCheck: Check<string> = (value) => {
 };
 
 /** A Kubernetes quantity (e.g. 10Mi) or a number of bytes. */
+export const loggingFormatCheck: Check<LoggingFormat> = (value) =>
+  isLoggingFormat(value) ? ok(value) : bad(`must be "text" or "json", got ${show(value)}`);
+
 export const byteSizeCheck: Check<number> = (value) => {
   if (!isQuantity(value)) return bad(`must be a size like 10Mi, 512Ki or 1G, got ${show(value)}`);
   return ok(quantityToInt(value));
@@ -222,6 +228,7 @@ type FileKey = Exclude<
   | "imageCredentialProviderConfig"
   | "imageCredentialProviderBinDir"
   | "verbosity"
+  | "loggingFormat"
 >;
 
 interface FileField {
@@ -272,6 +279,7 @@ export const CONFIG_FILE_FIELDS: readonly string[] = [
   "kind",
   ...FILE_FIELDS.map((f) => f.field),
   "logging.verbosity",
+  "logging.format",
 ];
 
 function zodField<T>(check: Check<T>) {
@@ -303,7 +311,7 @@ const fileSchema = z.object({
   ...Object.fromEntries(FILE_FIELDS.map((f) => [f.field, zodField(f.check).optional()])),
   logging: z
     .object(
-      { verbosity: zodField(integerCheck(0)).optional() },
+      { verbosity: zodField(integerCheck(0)).optional(), format: zodField(loggingFormatCheck).optional() },
       { error: (issue) => `must be a mapping (e.g. {verbosity: 2}), got ${show(issue.input)}` },
     )
     .optional(),
@@ -379,8 +387,10 @@ export function parseConfigText(
   const logging = data.logging;
   if (typeof logging === "object" && logging !== null && !Array.isArray(logging)) {
     for (const name of Object.keys(logging)) {
-      if (name !== "verbosity")
-        warnings.push(unknownFieldWarning(origin, `logging.${name}`, ["logging.verbosity"]));
+      if (name !== "verbosity" && name !== "format")
+        warnings.push(
+          unknownFieldWarning(origin, `logging.${name}`, ["logging.verbosity", "logging.format"]),
+        );
     }
   }
 
@@ -405,6 +415,8 @@ export function parseConfigText(
   }
   const verbosity = parsed.data.logging?.verbosity;
   if (verbosity !== undefined) values.verbosity = verbosity;
+  const loggingFormat = parsed.data.logging?.format;
+  if (loggingFormat !== undefined) values.loggingFormat = loggingFormat;
   return { values, warnings };
 }
 

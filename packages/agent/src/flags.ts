@@ -14,6 +14,7 @@ import {
   endpointCheck,
   httpUrlCheck,
   integerCheck,
+  loggingFormatCheck,
   ipCheck,
   type LoadConfigFileOptions,
   loadConfigFile,
@@ -121,6 +122,11 @@ function buildProgram() {
       argument(stringCheck),
     )
     .option("-v, --v <level>", "log verbosity: 0 (default) and up", argument(integerCheck(0), integer))
+    .option(
+      "--logging-format <format>",
+      "log format on stderr: text or json (default: text on a terminal, json otherwise)",
+      argument(loggingFormatCheck),
+    )
     .helpOption("-h, --help", "print this help and exit")
     .version(NODELET_VERSION, "--version", "print the version and exit")
     .addHelpText(
@@ -188,6 +194,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   if (options.authenticationTokenFile !== undefined)
     overrides.authenticationTokenFile = options.authenticationTokenFile;
   if (options.v !== undefined) overrides.verbosity = options.v;
+  if (options.loggingFormat !== undefined) overrides.loggingFormat = options.loggingFormat;
   return {
     ...(options.config === undefined ? {} : { configFile: options.config }),
     overrides,

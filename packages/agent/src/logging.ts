@@ -8,14 +8,17 @@ import {
   systemClock,
 } from "@nodelet/runtime-api";
 import { type Logger, pino } from "pino";
+import { type LoggingFormat, prettyLogs } from "./logging-format.js";
 
 export type { Logger };
 
 export interface LoggerOptions {
   /** The kubelet's -v: 0 info, 1-3 more detail (debug), 4+ everything (trace). */
   verbosity?: number;
-  /** Pretty lines on a terminal, JSON otherwise; default: pretty when stdout is a TTY. */
+  /** Pretty lines, or JSON; default: from `format` (prettyLogs: text when stderr is a TTY). */
   pretty?: boolean;
+  /** --logging-format; unset: text on a terminal, JSON otherwise. */
+  format?: LoggingFormat | undefined;
   destination?: NodeJS.WritableStream;
   /** How a module is found (require.resolve from here); tests pass one that finds nothing. */
   resolveModule?: (id: string) => string;
@@ -39,18 +42,26 @@ export function resolvePinoPretty(
 export function createLogger(options: LoggerOptions = {}): Logger {
   const v = options.verbosity ?? 0;
   const level = v >= 4 ? "trace" : v >= 1 ? "debug" : "info";
-  const pretty = options.pretty ?? (process.stdout.isTTY === true && options.destination === undefined);
+  // Logs go to stderr, as the kubelet's: stdout stays for what a command prints.
+  const pretty =
+    options.pretty ??
+    (options.destination === undefined ? prettyLogs(options.format) : options.format === "text");
   const prettyTarget = pretty ? resolvePinoPretty(options.resolveModule) : undefined;
   if (prettyTarget !== undefined) {
     return pino({
       level,
       transport: {
         target: prettyTarget,
-        options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" },
+        options: {
+          colorize: process.stderr.isTTY === true,
+          translateTime: "HH:MM:ss.l",
+          ignore: "pid,hostname",
+          destination: 2,
+        },
       },
     });
   }
-  const logger = options.destination ? pino({ level }, options.destination) : pino({ level });
+  const logger = pino({ level }, options.destination ?? pino.destination(2));
   if (pretty) logger.info("pino-pretty is not installed: logging JSON");
   return logger;
 }
