@@ -15,11 +15,13 @@ import {
   type ContainerID,
   createBackoff,
   ErrorCode,
+  errorMessage,
   type ImageManagerService,
   isNodeletError,
   KUBELET_BACKOFF,
   type PodStatus,
   podNamespace,
+  podObjectReference,
   type RuntimeService,
   systemClock,
   type Timer,
@@ -27,12 +29,15 @@ import {
   type V1PodStatus,
 } from "@nodelet/runtime-api";
 import { Registry } from "prom-client";
+import { admitPod, rejectedPodStatus } from "./admission.js";
 import type { NodeletConfig } from "./config.js";
 import { type ConsoleRoutes, createConsoleRoutes } from "./console-routes.js";
+import { createEventedPleg, type EventedPleg } from "./evented-pleg.js";
 import { createEventStore } from "./events.js";
 import { createLoggingRecorder, type Logger } from "./logging.js";
 import { type AgentMetrics, createAgentMetrics } from "./metrics.js";
 import { createPleg, type Pleg } from "./pleg.js";
+import { createPodCache, type PodCache } from "./pod-cache.js";
 import { createPodConfig, type PodConfig } from "./pod-config.js";
 import { type ContainerSyncError, generatePodStatus, podIsTerminal } from "./pod-status.js";
 import { createPodWorkers, type PodUpdateType, type PodWorkers } from "./pod-workers.js";
@@ -47,6 +52,8 @@ import { podKey } from "./static-pod.js";
 const HOUSEKEEPING_MS = 2000;
 /** Image GC runs every 5 minutes, as the kubelet's. */
 const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+/** A manifest that cannot be used and changed less than this ago is taken as half-written. */
+const MANIFEST_WRITE_SETTLE_MS = 100;
 
 export interface AgentOptions {
   config: NodeletConfig;
@@ -109,6 +116,8 @@ export function createAgent(options: AgentOptions): Agent {
   let probes: ProbeManager | undefined;
   let imageGC: ImageGCManager | undefined;
   let pleg: Pleg | undefined;
+  let eventedPleg: EventedPleg | undefined;
+  let podCache: PodCache | undefined;
   let podConfig: PodConfig | undefined;
   let workers: PodWorkers<V1Pod> | undefined;
   let server: AgentServer | undefined;
@@ -126,8 +135,12 @@ export function createAgent(options: AgentOptions): Agent {
 
   const uidOf = (pod: V1Pod) => pod.metadata.uid ?? "";
 
-  async function readStatus(pod: V1Pod): Promise<PodStatus> {
-    return needRuntime().getPodStatus(uidOf(pod), pod.metadata.name ?? "", podNamespace(pod));
+  /** The pod cache's status: read from the runtime only when `fresh` or the PLEG saw a change. */
+  async function readStatus(pod: V1Pod, fresh = false): Promise<PodStatus> {
+    if (!podCache) throw new Error("the agent is not started");
+    const cache = podCache;
+    const args = [uidOf(pod), pod.metadata.name ?? "", podNamespace(pod)] as const;
+    return fresh ? cache.refresh(...args) : cache.get(...args);
   }
 
   function probeStatuses(pod: V1Pod, status: PodStatus): ContainerProbeStatus[] {
@@ -177,7 +190,8 @@ export function createAgent(options: AgentOptions): Agent {
         state.lastSyncErrors.delete(step.target);
       }
     }
-    const after = await readStatus(pod);
+    // Nothing done, nothing changed: the status read before the sync is still the pod's.
+    const after = result.syncResults.length > 0 || result.syncError ? await readStatus(pod, true) : before;
     probes?.updatePodStatus(pod, probeStatuses(pod, after));
     const status = generatePodStatus({
       pod,
@@ -219,7 +233,10 @@ export function createAgent(options: AgentOptions): Agent {
     }
     // A pod re-added (same UID) while being killed keeps its new state: the pod workers create
     // it again now.
-    if (podConfig?.pod(uid) === undefined) states.delete(uid);
+    if (podConfig?.pod(uid) === undefined) {
+      states.delete(uid);
+      podCache?.delete(uid);
+    }
   }
 
   /** Runtime pods no source describes are killed once every source has been read, as the kubelet does. */
@@ -352,6 +369,7 @@ export function createAgent(options: AgentOptions): Agent {
           ? { imageCredentialProviderBinDir: config.imageCredentialProviderBinDir }
           : {}),
       });
+      podCache = createPodCache({ runtime, clock });
       const versionInfo = await runtime.version();
       logger.info(
         {
@@ -397,9 +415,12 @@ export function createAgent(options: AgentOptions): Agent {
         clock,
         onEvents: (events, pods) => {
           metrics.updateRunning(pods);
+          const seenAt = clock.now();
           for (const uid of new Set(events.map((e) => e.id))) {
             const state = states.get(uid);
-            if (state) workers?.update(state.pod, "sync");
+            if (!state) continue;
+            podCache?.invalidate(uid, seenAt);
+            workers?.update(state.pod, "sync");
           }
           for (const e of events)
             logger.debug({ uid: e.id, container: e.data, event: e.type }, "pod lifecycle event");
@@ -413,6 +434,14 @@ export function createAgent(options: AgentOptions): Agent {
           logger.error({ err: err instanceof Error ? err.message : String(err) }, "PLEG relist failed"),
       });
       await pleg.relist(); // adoption starts from what the runtime already runs
+      const plegRef = pleg;
+      eventedPleg = createEventedPleg({
+        runtimeService,
+        pleg: plegRef,
+        clock,
+        onModeChange: (mode, reason) => logger.info({ mode, reason }, "PLEG mode"),
+        onStreamError: (err) => logger.debug({ err: errorMessage(err) }, "container event stream failed"),
+      });
 
       const sources: PodSource[] = [];
       if (config.staticPodPath) {
@@ -421,9 +450,10 @@ export function createAgent(options: AgentOptions): Agent {
             dir: config.staticPodPath,
             nodeName: config.nodeName,
             fileCheckFrequencyMs: config.fileCheckFrequencyMs,
-            // The kubelet reacts to inotify at once; a short quiet time still folds an editor's
-            // write-rename-chmod burst into one read.
-            debounceMs: 20,
+            // The kubelet reacts to inotify at once, and so does nodelet: a burst seen while a read
+            // runs gives one more read, and a file caught half-written waits to settle instead.
+            debounceMs: 0,
+            writeSettleMs: MANIFEST_WRITE_SETTLE_MS,
             clock,
             logger,
           }),
@@ -448,13 +478,23 @@ export function createAgent(options: AgentOptions): Agent {
             metrics.restartedPods.inc({ static: "true" });
             logger.info(podRef(pod), "pod added again while being killed: it starts again once killed");
           }
+          // Admission (maxPods) counts the pods admitted and not finished, this one aside.
+          let active = 0;
+          for (const [uid, s] of states)
+            if (uid !== uidOf(pod) && !(s.status && podIsTerminal(s.status))) active++;
+          const verdict = admitPod(active, config.maxPods);
           states.set(uidOf(pod), {
             pod,
-            status: undefined,
+            status: verdict.admit ? undefined : rejectedPodStatus(pod, verdict.reason, verdict.message),
             lastSyncErrors: new Map(),
             firstSeenAt: clock.now(),
             startObserved: false,
           });
+          if (!verdict.admit) {
+            recorder.event(podObjectReference(pod), "Warning", verdict.reason, verdict.message);
+            logger.warn({ ...podRef(pod), reason: verdict.reason }, verdict.message);
+            continue;
+          }
           logger.info(podRef(pod), "pod added");
           workers?.update(pod, "create");
         }
@@ -469,6 +509,7 @@ export function createAgent(options: AgentOptions): Agent {
       });
       podConfig.start();
       pleg.start();
+      eventedPleg.start();
 
       every(
         config.syncFrequencyMs,
@@ -532,6 +573,7 @@ export function createAgent(options: AgentOptions): Agent {
       timers.clear();
       await Promise.all(inFlight);
       await podConfig?.stop();
+      await eventedPleg?.stop();
       await pleg?.stop();
       await workers?.stop();
       await probes?.stop();

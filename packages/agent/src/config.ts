@@ -33,6 +33,8 @@ export interface NodeletConfig {
   fileCheckFrequencyMs: number;
   httpCheckFrequencyMs: number;
   syncFrequencyMs: number;
+  /** The kubelet's maxPods: pods over it are rejected with reason OutOfpods (admission.ts). */
+  maxPods: number;
   /** IP the HTTP API listens on. nodelet's default is 127.0.0.1 (the kubelet's is 0.0.0.0). */
   address: string;
   port: number;
@@ -82,6 +84,7 @@ export const CONFIG_DEFAULTS = {
   fileCheckFrequencyMs: 20_000,
   httpCheckFrequencyMs: 20_000,
   syncFrequencyMs: 60_000,
+  maxPods: 110,
   address: "127.0.0.1",
   port: 10250,
   podLogsDir: "/var/log/pods",
@@ -246,6 +249,7 @@ const FILE_FIELDS: readonly FileField[] = [
   { field: "fileCheckFrequency", key: "fileCheckFrequencyMs", check: durationCheck({ positive: true }) },
   { field: "httpCheckFrequency", key: "httpCheckFrequencyMs", check: durationCheck({ positive: true }) },
   { field: "syncFrequency", key: "syncFrequencyMs", check: durationCheck({ positive: true }) },
+  { field: "maxPods", key: "maxPods", check: integerCheck(0) },
   { field: "address", key: "address", check: ipCheck },
   { field: "port", key: "port", check: integerCheck(1, 65535) },
   { field: "podLogsDir", key: "podLogsDir", check: absolutePathCheck },

@@ -32,6 +32,15 @@ export interface Pleg {
   healthy(): { ok: boolean; message: string };
   /** The runtime's pods as of the last relist. */
   pods(): Pod[];
+  /**
+   * A relist as soon as the one running (if any) ends, instead of waiting for the period: the
+   * evented PLEG calls it when the runtime reports a container event. Bursts fold into one relist.
+   */
+  relistSoon(): void;
+  /** Changes the period from the next wait on (the evented PLEG slows the relist while events flow). */
+  setRelistPeriod(ms: number): void;
+  /** The health threshold from now on (the kubelet's evented PLEG allows 10 minutes). */
+  setHealthThreshold(ms: number): void;
 }
 
 type State = Container["state"] | "non-existent";
@@ -67,14 +76,16 @@ function statesOf(pods: readonly Pod[]): Map<string, { podId: string; state: Sta
 }
 
 export function createPleg(options: PlegOptions): Pleg {
-  const period = options.relistPeriodMs ?? 1000;
-  const threshold = options.healthThresholdMs ?? 3 * 60_000;
+  let period = options.relistPeriodMs ?? 1000;
+  let threshold = options.healthThresholdMs ?? 3 * 60_000;
   let previous = new Map<string, { podId: string; state: State }>();
   let lastPods: Pod[] = [];
   let lastRelistAt: number | undefined;
   let timer: Timer | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
+  /** relistSoon() came while a relist ran: the loop relists again at once. */
+  let soon = false;
 
   async function relist(): Promise<void> {
     const started = options.clock.now();
@@ -97,11 +108,15 @@ export function createPleg(options: PlegOptions): Pleg {
 
   const loop = () => {
     if (stopped) return;
+    timer = undefined;
+    soon = false;
     running = relist()
       .catch((err: unknown) => options.onError?.(err))
       .finally(() => {
         running = undefined;
-        if (!stopped) timer = options.clock.setTimeout(loop, period);
+        if (stopped) return;
+        if (soon) loop();
+        else timer = options.clock.setTimeout(loop, period);
       });
   };
 
@@ -128,5 +143,26 @@ export function createPleg(options: PlegOptions): Pleg {
         : { ok: true, message: "" };
     },
     pods: () => lastPods,
+    relistSoon() {
+      if (stopped) return;
+      if (running !== undefined) {
+        soon = true;
+        return;
+      }
+      timer?.cancel();
+      loop();
+    },
+    setRelistPeriod(ms) {
+      if (ms === period) return;
+      period = ms;
+      // A long wait already scheduled would keep the old period once: start the new one now.
+      if (!stopped && running === undefined && timer !== undefined) {
+        timer.cancel();
+        timer = options.clock.setTimeout(loop, period);
+      }
+    },
+    setHealthThreshold(ms) {
+      threshold = ms;
+    },
   };
 }

@@ -167,6 +167,18 @@ describe("loadConfigFile", () => {
     );
   });
 
+  it("takes maxPods (the kubelet's default 110) and names it when it is not a count", () => {
+    const values = (text: string) => parseConfigText(`${HEADER}${text}`, "/c.yaml").values;
+    expect(values("maxPods: 30").maxPods).toBe(30);
+    expect(values("maxPods: 0").maxPods).toBe(0);
+    expect(failureOf(() => parseConfigText(`${HEADER}maxPods: -1\n`, "/c")).details).toMatchObject({
+      errors: [{ field: "maxPods" }],
+    });
+    expect(failureOf(() => parseConfigText(`${HEADER}maxPods: "many"\n`, "/c")).message).toContain(
+      "maxPods: ",
+    );
+  });
+
   it("reports every invalid value at once, each with its field and what is allowed", () => {
     const text = `${HEADER}port: 70000
 address: localhost
@@ -339,6 +351,7 @@ describe("resolveConfig", () => {
       fileCheckFrequencyMs: 20_000,
       httpCheckFrequencyMs: 20_000,
       syncFrequencyMs: 60_000,
+      maxPods: 110,
       address: "127.0.0.1",
       port: 10250,
       podLogsDir: "/var/log/pods",

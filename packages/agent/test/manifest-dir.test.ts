@@ -105,6 +105,34 @@ describe("createManifestDirSource", () => {
     await waitFor(() => expect(s.names()).toEqual(["web-node-a"]));
   });
 
+  it("takes a file caught half-written as being written: its last pod stays and no problem shows until it settles", async () => {
+    await writeFile(join(dir, "web.yaml"), podYaml("web"));
+    const clock = createManualClock(Date.now() - 600_000);
+    const s = start({ clock, debounceMs: 0, watch: false, writeSettleMs: 100 });
+    await waitFor(() => expect(s.names()).toEqual(["web-node-a"]));
+    const uid = s.last().pods[0]?.metadata.uid;
+    // Truncated by a writer that has not finished: the file's time is within writeSettleMs of now.
+    await writeFile(join(dir, "web.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [\n");
+    await writeFile(join(dir, "new.yaml"), "");
+    clock.set(Date.now()); // past the periodic rescan, within writeSettleMs of the writes
+    await clock.settle();
+    await waitFor(() => expect(s.updates.length).toBeGreaterThanOrEqual(2));
+    expect(s.last().errors).toEqual([]);
+    expect(s.names()).toEqual(["web-node-a"]);
+    expect(s.last().pods[0]?.metadata.uid).toBe(uid);
+    // Still broken once the time has passed: now it is a problem, and the pod is gone.
+    const seen = s.updates.length;
+    await clock.advanceAsync(100);
+    await waitFor(() => expect(s.updates.length).toBeGreaterThan(seen));
+    expect(
+      s
+        .last()
+        .errors.map((e) => e.origin)
+        .sort(),
+    ).toEqual([join(dir, "new.yaml"), join(dir, "web.yaml")]);
+    expect(s.names()).toEqual([]);
+  });
+
   it("delivers good pods next to a bad file and reports the bad one", async () => {
     await writeFile(join(dir, "good.yaml"), podYaml("good"));
     await writeFile(join(dir, "broken.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [\n");

@@ -44,8 +44,17 @@ export interface ManifestDirSourceOptions {
   /** Stamps `kubernetes.io/config.seen`. */
   clock?: Clock;
   logger?: Logger;
-  /** Quiet time after a change is seen before the rescan (100 ms); a burst waits at most 10 times this. */
+  /**
+   * Quiet time after a change is seen before the rescan (100 ms); a burst waits at most 10 times
+   * this. 0: the rescan starts at once, and changes seen while it runs give one more rescan.
+   */
   debounceMs?: number;
+  /**
+   * A file that cannot be used and was modified less than this ago (default 0: never) is taken as
+   * being written: its last good pod stays, no problem is reported yet, and the path is read again
+   * once the time has passed. This lets debounceMs be 0 for writers that do not rename into place.
+   */
+  writeSettleMs?: number;
   /** Watch for changes (default true); without it only the periodic rescan sees them. */
   watch?: boolean;
   /** Per-file limits, as readManifestFile. */
@@ -73,6 +82,7 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const debounceMs = options.debounceMs ?? 100;
+  const writeSettleMs = options.writeSettleMs ?? 0;
   const path = options.dir;
 
   let onUpdate: ((update: PodSourceUpdate) => void) | undefined;
@@ -86,6 +96,7 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
 
   let periodicTimer: Timer | undefined;
   let debounceTimer: Timer | undefined;
+  let settleTimer: Timer | undefined;
   let burstStart: number | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -194,8 +205,10 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     const names = new Map<string, string>();
     for (const file of files) {
       let signature = "";
+      let modifiedAt: number | undefined;
       try {
         const fileInfo = await fs.stat(file);
+        modifiedAt = fileInfo.mtimeMs;
         if (fileInfo.isDirectory() && file !== path) {
           logger.debug(
             { source: "file", path: file },
@@ -209,7 +222,17 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
         // link, no permission) reading it reports the problem.
         if (errnoCode(err) === "ENOENT" && !(await exists(file))) continue;
       }
-      const entry = await readEntry(file, signature);
+      let entry = await readEntry(file, signature);
+      // Either side of now: the file system's clock and an injected one need not agree.
+      if (
+        entry.error !== undefined &&
+        modifiedAt !== undefined &&
+        Math.abs(clock.now() - modifiedAt) < writeSettleMs
+      ) {
+        const previous = cache.get(file);
+        entry = previous?.pod !== undefined ? previous : { signature: "" };
+        settleRescan();
+      }
       next.set(file, entry);
       if (entry.error !== undefined) errors.push({ origin: file, error: entry.error });
       if (entry.pod === undefined) continue;
@@ -274,6 +297,14 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     }, options.fileCheckFrequencyMs);
   }
 
+  function settleRescan(): void {
+    if (settleTimer !== undefined || stopped) return;
+    settleTimer = clock.setTimeout(() => {
+      settleTimer = undefined;
+      void runScan();
+    }, writeSettleMs);
+  }
+
   function onFsEvent(): void {
     if (stopped) return;
     const now = clock.now();
@@ -331,6 +362,7 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
       stopped = true;
       periodicTimer?.cancel();
       debounceTimer?.cancel();
+      settleTimer?.cancel();
       await closeWatcher();
       await running?.catch(() => undefined);
     },

@@ -1,0 +1,93 @@
+import { createManualClock, type PodStatus } from "@nodelet/runtime-api";
+import { describe, expect, it } from "vitest";
+import { createPodCache } from "../src/pod-cache.js";
+
+function fakeRuntime(clock: { now(): number }) {
+  let version = 0;
+  const calls: string[] = [];
+  let gate: Promise<void> | undefined;
+  return {
+    calls,
+    bump: () => version++,
+    hold(p: Promise<void>) {
+      gate = p;
+    },
+    getPodStatus: async (uid: string, name: string, namespace: string): Promise<PodStatus> => {
+      calls.push(uid);
+      const seen = version; // the runtime's state when the read lists it
+      const at = clock.now();
+      if (gate) await gate;
+      return {
+        id: uid,
+        name,
+        namespace,
+        ips: [`v${seen}`],
+        containerStatuses: [],
+        sandboxStatuses: [],
+        timestamp: at,
+      };
+    },
+  };
+}
+
+describe("pod cache", () => {
+  it("reads a pod once and serves it until the PLEG sees a change", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    const cache = createPodCache({ runtime, clock });
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v0"]);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v0"]);
+    expect(runtime.calls).toEqual(["u1"]);
+    clock.advance(5);
+    runtime.bump();
+    cache.invalidate("u1", clock.now());
+    clock.advance(1);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v1"]);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v1"]);
+    expect(cache.reads()).toBe(2);
+    // A read in the same millisecond as the relist that saw a change may have listed before it:
+    // it answers its caller but the next get reads again.
+    cache.invalidate("u1", clock.now());
+    await cache.get("u1", "a", "default");
+    await cache.get("u1", "a", "default");
+    expect(cache.reads()).toBe(4);
+  });
+
+  it("keeps a read that started before the change from being served again", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    const cache = createPodCache({ runtime, clock });
+    let release: () => void = () => undefined;
+    runtime.hold(
+      new Promise<void>((r) => {
+        release = r;
+      }),
+    );
+    const inFlight = cache.get("u1", "a", "default");
+    clock.advance(10);
+    runtime.bump();
+    cache.invalidate("u1", clock.now()); // the relist saw the change while the read was out
+    release();
+    expect((await inFlight).ips).toEqual(["v0"]); // the caller gets what it asked for...
+    runtime.hold(Promise.resolve());
+    clock.advance(1);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v1"]); // ...but it is not cached
+    expect(runtime.calls).toEqual(["u1", "u1"]);
+  });
+
+  it("refresh reads now, and delete forgets the pod", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    const cache = createPodCache({ runtime, clock });
+    await cache.get("u1", "a", "default");
+    runtime.bump();
+    clock.advance(1);
+    expect((await cache.refresh("u1", "a", "default")).ips).toEqual(["v1"]);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v1"]);
+    expect(cache.size()).toBe(1);
+    cache.delete("u1");
+    expect(cache.size()).toBe(0);
+    await cache.get("u1", "a", "default");
+    expect(runtime.calls).toEqual(["u1", "u1", "u1"]);
+  });
+});
