@@ -46,6 +46,23 @@ export function isLoopbackHost(host: string): boolean {
   return (host === "localhost" || isIP(host) !== 0) && isLoopbackAddress(host);
 }
 
+/**
+ * A browser's WebSocket cannot send an Authorization header: the dashboard's terminal offers the
+ * token as the subprotocol `base64url.bearer.authorization.k8s.io.<base64url token>`, which the
+ * Kubernetes API server accepts the same way. Only read on upgrades; never selected as the protocol.
+ */
+export const BEARER_SUBPROTOCOL_PREFIX = "base64url.bearer.authorization.k8s.io.";
+
+function subprotocolToken(header: string | undefined): string | undefined {
+  for (const offered of (header ?? "").split(",")) {
+    const value = offered.trim();
+    if (!value.startsWith(BEARER_SUBPROTOCOL_PREFIX)) continue;
+    const encoded = value.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+    return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, "base64url").toString("utf8") : undefined;
+  }
+  return undefined;
+}
+
 function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer +(\S+) *$/i.exec(header);
@@ -89,7 +106,11 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
       }
     }
     if (options.tokenDigest !== undefined && !openPaths.has(pathOf(req.url))) {
-      const token = bearerToken(req.headers.authorization);
+      const token =
+        bearerToken(req.headers.authorization) ??
+        (req.headers.upgrade !== undefined
+          ? subprotocolToken(req.headers["sec-websocket-protocol"])
+          : undefined);
       if (token === undefined || !tokenMatches(token, options.tokenDigest)) {
         return {
           ok: false,

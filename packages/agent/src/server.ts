@@ -18,6 +18,7 @@ import { ErrorCode, NodeletError, type Pod, type V1Pod } from "@nodelet/runtime-
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ConsoleRoutes } from "./console-routes.js";
+import { DASHBOARD_OPEN_PATHS } from "./dashboard/assets.js";
 import { isLoopbackAddress } from "./loopback.js";
 import { createRequestGuard, installRequestGuard, SERVER_LIMITS, sha256 } from "./request-guard.js";
 import { readTlsFile, readTokenFile } from "./secret-files.js";
@@ -226,7 +227,13 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     created.maxConnections = options.maxConnections ?? SERVER_LIMITS.maxConnections;
     installRequestGuard(
       created,
-      createRequestGuard({ tls: tls !== undefined, nodeHosts: options.nodeHosts ?? [], tokenDigest }),
+      createRequestGuard({
+        tls: tls !== undefined,
+        nodeHosts: options.nodeHosts ?? [],
+        tokenDigest,
+        // The dashboard's page and files: it asks for the token itself (console-routes.ts).
+        openPaths: ["/healthz", ...DASHBOARD_OPEN_PATHS],
+      }),
       (req, reason, status) =>
         logger.debug({ method: req.method, url: req.url, status, reason }, "request refused"),
     );
