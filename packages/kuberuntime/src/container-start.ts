@@ -165,6 +165,14 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
 
   // 4. postStart blocks the start; a failure kills the container.
   const postStart = container.lifecycle?.postStart;
+  // The legacy log symlink for log shippers (best effort: it never fails the start).
+  await ctx.options.logManager?.containerStarted?.({
+    containerId,
+    podName: pod.metadata.name ?? "",
+    podNamespace: pod.metadata.namespace ?? "default",
+    containerName: container.name,
+    logPath: join(sandboxConfig.logDirectory, config.logPath),
+  });
   if (!postStart) return;
   const id = { type: ctx.runtimeName, id: containerId };
   try {

@@ -2,6 +2,7 @@ export type { GenerateContainerConfigArgs } from "./container-config.js";
 export { generateContainerConfig } from "./container-config.js";
 export { hashContainer } from "./container-hash.js";
 export { MINIMUM_GRACE_PERIOD_SECONDS, terminationGracePeriod } from "./container-kill.js";
+export { logContainerId } from "./container-logs.js";
 export { restartCountFromLogDir } from "./container-start.js";
 export type { AnnotatedContainerInfo, LabeledContainerInfo } from "./labels.js";
 export {

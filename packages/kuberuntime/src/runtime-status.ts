@@ -1,6 +1,5 @@
 // Reading the runtime: CRI lists and statuses turned into the kubelet's Pod and PodStatus,
 // grouped by the labels the kubelet writes.
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import {
   ContainerFilter,
@@ -27,10 +26,10 @@ import {
   type RuntimeService,
   type RuntimeStatus,
 } from "@nodelet/runtime-api";
+import { capTerminationMessages, terminationMessage } from "./container-logs.js";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels, LABEL_POD_UID } from "./labels.js";
 
 /** Termination messages are read up to this many bytes, as the kubelet does. */
-const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
 export function toContainerState(state: ContainerState): ContainerStateName {
   switch (state) {
@@ -129,24 +128,16 @@ export function determinePodSandboxIPs(status: PodSandboxStatus): string[] {
   return ips.every((ip) => isIP(ip) !== 0) ? ips : [];
 }
 
-async function readTerminationMessage(status: CriContainerStatus, path: string): Promise<string> {
-  if (!path) return "";
-  const mount = status.mounts.find((m) => m.containerPath === path);
-  if (!mount) return "";
-  try {
-    const data = await readFile(mount.hostPath);
-    return data.subarray(0, MAX_TERMINATION_MESSAGE_BYTES).toString("utf8");
-  } catch {
-    return ""; // removed with the pod directory: the runtime's own message stands
-  }
-}
-
 async function toContainerStatus(runtimeName: string, s: CriContainerStatus): Promise<ContainerStatus> {
   const annotated = getContainerInfoFromAnnotations(s.annotations);
   const state = toContainerState(s.state);
   let message = s.message;
   if (state === "exited") {
-    const fromFile = await readTerminationMessage(s, annotated.terminationMessagePath);
+    const fromFile = await terminationMessage(
+      s,
+      annotated.terminationMessagePath,
+      annotated.terminationMessagePolicy,
+    );
     if (fromFile) message = message ? `${message}: ${fromFile}` : fromFile;
   }
   return {
@@ -208,9 +199,9 @@ export async function readPodStatus(
       return res?.status ? toContainerStatus(runtimeName, res.status) : undefined;
     }),
   );
-  const containerStatuses = statuses
-    .filter((s): s is ContainerStatus => s !== undefined)
-    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+  const containerStatuses = capTerminationMessages(
+    statuses.filter((s): s is ContainerStatus => s !== undefined),
+  ).sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
   return { id: uid, name, namespace, ips, containerStatuses, sandboxStatuses, timestamp };
 }
 
