@@ -2,11 +2,13 @@
 // Follows pkg/kubelet/kuberuntime/kuberuntime_manager.go (construction, version, status, GetPods,
 // SyncPod, KillPod, GetPodStatus, doBackOff); container start and kill live in container-start.ts
 // and container-kill.ts, sandboxes in sandbox.ts, the options and their defaults in setup.ts.
+import type { GCPassResult } from "@nodelet/container-gc";
 import type { PodSandboxConfig } from "@nodelet/cri-api";
 import { createImageManager, type NodeletImageManager } from "@nodelet/image-manager";
 import { createHandlerRunner } from "@nodelet/lifecycle";
 import {
   type Backoff,
+  type ContainerGCRuntime,
   type ContainerID,
   type ContainerType,
   CRI_VERSION,
@@ -46,6 +48,7 @@ import {
   removeInitContainers,
 } from "./container-kill.js";
 import { doBackOff, startContainer } from "./container-start.js";
+import { createContainerGCRuntime, createRuntimeContainerGC } from "./gc.js";
 import { startMetrics } from "./metrics.js";
 import { type ContainerKillReason, computePodActions, noProbeResults } from "./pod-actions.js";
 import { type RuntimeContext, recordEvent } from "./runtime-context.js";
@@ -63,6 +66,14 @@ export interface KubeGenericRuntimeManager extends KubeGenericRuntime {
   /** The CRI services as wrapped (instrumented when a registry was given). */
   readonly runtimeService: RuntimeService;
   readonly imageService: ImageManagerService;
+  /** What Runtime.garbageCollect works through: the CRI lists, and removal with logs (see @nodelet/container-gc). */
+  readonly containerGCRuntime: ContainerGCRuntime;
+  /** Runtime.garbageCollect (one pass, with the options' containerGC settings), resolving with what it removed. */
+  runContainerGC(
+    policy: GCPolicy,
+    allSourcesReady: boolean,
+    evictNonDeletedPods: boolean,
+  ): Promise<GCPassResult>;
   /** Stops one container with the kubelet's grace-period rules (preStop first). */
   killContainer(
     pod: V1Pod | undefined,
@@ -87,7 +98,9 @@ export async function createKubeGenericRuntimeManager(
 class Manager implements KubeGenericRuntimeManager {
   readonly runtimeService: RuntimeService;
   readonly imageService: ImageManagerService;
+  readonly containerGCRuntime: ContainerGCRuntime;
   readonly #ctx: RuntimeContext;
+  readonly #gc: ReturnType<typeof createRuntimeContainerGC>;
   /** The image side of the Runtime (pullImage, listImages...), with the same keyring and limits. */
   readonly #images: NodeletImageManager;
   readonly #probes: ProbeResults;
@@ -130,6 +143,8 @@ class Manager implements KubeGenericRuntimeManager {
       handlerRunner,
       metrics: options.registry ? startMetrics(options.registry) : undefined,
     };
+    this.containerGCRuntime = createContainerGCRuntime(this.#ctx);
+    this.#gc = createRuntimeContainerGC(this.#ctx, this.containerGCRuntime, options.containerGC);
   }
 
   // --- Runtime: identity and state ---------------------------------------------------------
@@ -170,11 +185,19 @@ class Manager implements KubeGenericRuntimeManager {
   }
 
   async garbageCollect(
-    _policy: GCPolicy,
-    _allSourcesReady: boolean,
-    _evictNonDeletedPods: boolean,
+    policy: GCPolicy,
+    allSourcesReady: boolean,
+    evictNonDeletedPods: boolean,
   ): Promise<void> {
-    throw new NodeletError(ErrorCode.Unimplemented, "garbageCollect arrives with @nodelet/container-gc");
+    await this.runContainerGC(policy, allSourcesReady, evictNonDeletedPods);
+  }
+
+  runContainerGC(
+    policy: GCPolicy,
+    allSourcesReady: boolean,
+    evictNonDeletedPods: boolean,
+  ): Promise<GCPassResult> {
+    return this.#gc.garbageCollect(policy, allSourcesReady, evictNonDeletedPods);
   }
 
   async getContainerLogs(

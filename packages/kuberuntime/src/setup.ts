@@ -28,6 +28,7 @@ import {
   type RuntimeService,
 } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
+import type { ContainerGCSettings } from "./gc.js";
 
 export interface NodeAllocatable {
   cpuMilli: number;
@@ -59,6 +60,8 @@ export interface KubeGenericRuntimeManagerOptions {
   /** The kubelet's --image-credential-provider-bin-dir. */
   imageCredentialProviderBinDir?: string | undefined;
   logManager?: ContainerLogManager | undefined;
+  /** Runtime.garbageCollect: which pods are gone, the legacy log directory, concurrency and deadline. */
+  containerGC?: ContainerGCSettings | undefined;
   /** Defaults to @nodelet/lifecycle's runner, executing through this manager. */
   handlerRunner?: HandlerRunner | undefined;
   /** Maps runtimeClassName to a handler; default: the class name is the handler name. */
