@@ -1,7 +1,13 @@
-// nodelet, the agent as a process: manifest-to-running against the raw CRI floor for the same pods,
-// idle CPU and memory with 30 pods, and the PLEG relist against one bare ListContainers.
+// nodelet, the agent as a process (issue 14's rows): manifest-to-running and pods/s against the raw
+// CRI floor for the same pods, teardown against the floor's stop+remove, idle CPU and memory with 30
+// pods, with 30 exec readiness probes (the agent's share of the CPU), and with 110 pods (the
+// kubelet's maxPods): PLEG relist against one bare ListPodSandbox+ListContainers pair, /pods
+// latency, active timers and handles over the idle window.
+// `--agent-cli=PATH` runs another build of the agent (a "before" copy); `--cpu-prof=DIR` adds an
+// idle-loop CPU profile: an agent restarted with --cpu-prof adopts the 30 running pods and idles
+// (bench/cpu-profile-summary.mjs summarises the .cpuprofile it writes).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,8 +15,10 @@ import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
+  ContainerFilter,
   ImageSpec,
   ListContainersRequest,
+  ListPodSandboxRequest,
   PodSandboxFilter,
   RuntimeServiceService as svc,
 } from "@nodelet/cri-api";
@@ -20,6 +28,9 @@ import { createBareClient, createPodFloor } from "./cri-floor.mjs";
 import { latencyRow, sized, summarize, withConcurrency } from "./harness.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const agentCli = flag("agent-cli") ?? join(repo, "packages/agent/dist/cli.js");
+const cpuProfDir = flag("cpu-prof");
 
 function freePort() {
   return new Promise((res) => {
@@ -30,28 +41,71 @@ function freePort() {
   });
 }
 
+/** CPU (utime + stime, ms) and RSS of a process, 0 when it is gone. */
 function procStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
-  return { cpuMs: ticks * 10, rss };
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    const ticks = Number(stat[11]) + Number(stat[12]); // clock ticks (100/s)
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+    return { cpuMs: ticks * 10, rss };
+  } catch {
+    return { cpuMs: 0, rss: 0 };
+  }
 }
 
-function manifest(name, image) {
+/** The shims of this environment's containerd (their command line names its socket). */
+function shimPids(socket) {
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (cmd.includes("containerd-shim") && cmd.includes(socket)) pids.push(Number(name));
+    } catch {}
+  }
+  return pids;
+}
+
+function manifest(name, image, probe = false) {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name },
     spec: {
       terminationGracePeriodSeconds: 1,
-      containers: [{ name: "app", image, command: ["sleep", "3600"] }],
+      containers: [
+        {
+          name: "app",
+          image,
+          command: ["sleep", "3600"],
+          ...(probe ? { readinessProbe: { exec: { command: ["true"] }, periodSeconds: 10 } } : {}),
+        },
+      ],
     },
   });
 }
 
+const metricValue = (text, name) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+
+/** nodelet_active_resources by type (timers, sockets, ...). */
+function activeResources(text) {
+  const out = {};
+  for (const m of text.matchAll(/^nodelet_active_resources\{type="([^"]+)"\} (\S+)/gm))
+    out[m[1]] = Number(m[2]);
+  return out;
+}
+
+const single = (name, unit, value, extra = {}) => ({
+  name,
+  unit,
+  ours: { median: value, p95: value },
+  ...extra,
+});
+
 export async function agentSuite() {
   // Its own containerd: the agent kills pods it does not know.
   const env = await up({ stateDir: join(repo, ".state/testenv-bench-agent") });
+  const socket = env.criEndpoint.replace(/^unix:\/\//, "");
   const work = mkdtempSync(join(tmpdir(), "nodelet-bench-agent-"));
   const manifests = join(work, "manifests");
   await mkdir(manifests);
@@ -61,27 +115,31 @@ export async function agentSuite() {
     configFile,
     "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: 1s\nsyncFrequency: 1m\nserializeImagePulls: false\n",
   );
-  const agent = spawn(
-    process.execPath,
-    [
-      join(repo, "packages/agent/dist/cli.js"),
-      "--config",
-      configFile,
-      "--container-runtime-endpoint",
-      env.criEndpoint,
-      "--root-dir",
-      join(work, "root"),
-      "--pod-logs-dir",
-      join(work, "logs"),
-      "--pod-manifest-path",
-      manifests,
-      "--port",
-      String(port),
-      "--hostname-override",
-      "bench",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
+  const startAgent = (nodeArgs = []) =>
+    spawn(
+      process.execPath,
+      [
+        ...nodeArgs,
+        agentCli,
+        "--config",
+        configFile,
+        "--container-runtime-endpoint",
+        env.criEndpoint,
+        "--root-dir",
+        join(work, "root"),
+        "--pod-logs-dir",
+        join(work, "logs"),
+        "--pod-manifest-path",
+        manifests,
+        "--port",
+        String(port),
+        "--hostname-override",
+        "bench",
+      ],
+      // Its log goes to a file: the table stays readable, and the file says what went wrong.
+      { stdio: ["ignore", "ignore", openSync(join(work, "agent.log"), "a")] },
+    );
+  let agent = startAgent();
   const base = `http://127.0.0.1:${port}`;
   const runtime = await createRemoteRuntimeService(env.criEndpoint);
   const images = await createRemoteImageService(env.criEndpoint);
@@ -92,6 +150,15 @@ export async function agentSuite() {
   let seq = 0;
 
   const podsView = async () => (await (await fetch(`${base}/pods`)).json()).items;
+  const metricsText = async () => (await fetch(`${base}/metrics`)).text();
+  const waitHealthy = async () => {
+    for (;;) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) return;
+      } catch {}
+      await sleep(100);
+    }
+  };
   const waitRunning = async (names) => {
     for (;;) {
       const items = await podsView();
@@ -112,16 +179,17 @@ export async function agentSuite() {
     for (;;) {
       const ready = await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ state: { state: 0 } }));
       if (ready.length === 0 && (await podsView()).length === 0) return;
-      await sleep(50);
+      await sleep(10);
     }
   };
-  const viaAgent = async (n) => {
+  const writeManifests = (n, probe = false) => {
     const names = new Set(Array.from({ length: n }, () => `p${seq++}`));
-    for (const name of names) writeFileSync(join(manifests, `${name}.json`), manifest(name, image));
-    await waitRunning(names);
+    for (const name of names) writeFileSync(join(manifests, `${name}.json`), manifest(name, image, probe));
+    return names;
   };
+  const viaAgent = async (n, probe = false) => waitRunning(writeManifests(n, probe));
   const clearAgentPods = async () => {
-    for (const f of (await import("node:fs")).readdirSync(manifests)) rmSync(join(manifests, f));
+    for (const f of readdirSync(manifests)) rmSync(join(manifests, f));
     await waitGone();
   };
   // The floor: the CRI calls kuberuntime makes for these pods, configs prepared untimed.
@@ -137,94 +205,247 @@ export async function agentSuite() {
       }),
     );
   const viaBare = (prepared) => withConcurrency(prepared, prepared.length, floor.run);
-  const clearBarePods = async () => {
-    const left = await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ labelSelector: {} }));
-    await withConcurrency(
-      left.filter((s) => s.metadata?.namespace === "bench-bare"),
-      10,
-      async (s) => {
-        await runtime.stopPodSandbox(s.id).catch(() => undefined);
-        await runtime.removePodSandbox(s.id).catch(() => undefined);
-      },
+  const bareSandboxes = async () =>
+    (await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ labelSelector: {} }))).filter(
+      (s) => s.metadata?.namespace === "bench-bare",
+    );
+  /** The floor of a teardown: StopContainer with the pods' grace (1 s), StopPodSandbox, RemovePodSandbox. */
+  const stopBare = async (sandboxes, concurrency) =>
+    withConcurrency(sandboxes, concurrency, async (s) => {
+      const containers = await runtime.listContainers(ContainerFilter.fromPartial({ podSandboxId: s.id }));
+      await Promise.all(containers.map((c) => runtime.stopContainer(c.id, 1).catch(() => undefined)));
+      await runtime.stopPodSandbox(s.id).catch(() => undefined);
+      await runtime.removePodSandbox(s.id).catch(() => undefined);
+    });
+  const clearBarePods = async () => stopBare(await bareSandboxes(), 10);
+  // The agent would kill the bare pods as orphans: it is paused (SIGSTOP) while they exist.
+  const pauseAgent = () => agent.kill("SIGSTOP");
+  const resumeAgent = () => agent.kill("SIGCONT");
+
+  /** CPU of the agent, containerd and its shims over `ms`, and the agent's RSS at the end. */
+  const idleWindow = async (ms) => {
+    const shims = shimPids(socket);
+    const sum = (pids) => pids.reduce((t, pid) => t + procStats(pid).cpuMs, 0);
+    const before = {
+      agent: procStats(agent.pid).cpuMs,
+      containerd: procStats(env.containerdPid).cpuMs,
+      shims: sum(shims),
+    };
+    const metricsBefore = await metricsText();
+    await sleep(ms);
+    const after = {
+      agent: procStats(agent.pid),
+      containerd: procStats(env.containerdPid).cpuMs,
+      shims: sum(shims),
+    };
+    const metricsAfter = await metricsText();
+    const pct = (a, b) => ((a - b) / ms) * 100;
+    const relists =
+      metricValue(metricsAfter, "kubelet_pleg_relist_duration_seconds_count") -
+      metricValue(metricsBefore, "kubelet_pleg_relist_duration_seconds_count");
+    const relistMs =
+      ((metricValue(metricsAfter, "kubelet_pleg_relist_duration_seconds_sum") -
+        metricValue(metricsBefore, "kubelet_pleg_relist_duration_seconds_sum")) /
+        relists) *
+      1000;
+    return {
+      agentCpu: pct(after.agent.cpuMs, before.agent),
+      runtimeCpu: pct(after.containerd, before.containerd) + pct(after.shims, before.shims),
+      rssMiB: after.agent.rss / 2 ** 20,
+      relistMs,
+      resources: { before: activeResources(metricsBefore), after: activeResources(metricsAfter) },
+    };
+  };
+  /** Median/p95 of `n` runs of `fn` (ms). */
+  const timeMany = async (n, fn) => {
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      await fn();
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return summarize(samples);
+  };
+  const listPair = () =>
+    Promise.all([
+      call(svc.listPodSandbox, ListPodSandboxRequest.fromPartial({})),
+      call(svc.listContainers, ListContainersRequest.fromPartial({})),
+    ]);
+  const resourceRows = (label, r) => {
+    const types = [...new Set([...Object.keys(r.before), ...Object.keys(r.after)])].sort();
+    return types.map((t) =>
+      single(`${label}: active ${t} (start of window → end)`, "count", r.after[t] ?? 0, {
+        bare: { median: r.before[t] ?? 0, p95: r.before[t] ?? 0 },
+      }),
     );
   };
 
   const rows = [];
   try {
-    for (;;) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) break;
-      } catch {}
-      await sleep(100);
-    }
-    const many = sized(30, 3);
+    await waitHealthy();
+    const many = sized(30, 2);
+    const most = sized(110, 3);
     const idleMs = sized(60_000, 2_000);
+    const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
     for (const n of [1, many]) {
-      rows.push(
-        await latencyRow(`manifest to running (/pods), ${n} pod${n > 1 ? "s" : ""}`, {
-          iterations: n === 1 ? 8 : 3,
-          warmup: 1,
-          ours: () => viaAgent(n),
-          bare: (prepared) => viaBare(prepared),
-          // The agent would kill the bare pods as orphans: it is paused (SIGSTOP) while they exist.
-          setup: async (which) => {
-            if (which !== "bare") return undefined;
-            const prepared = await prepareBare(n);
-            agent.kill("SIGSTOP");
-            return prepared;
-          },
-          teardown: async (_ctx, which) => {
-            if (which === "ours") return clearAgentPods();
-            await clearBarePods();
-            agent.kill("SIGCONT");
-          },
-        }),
-      );
+      const row = await latencyRow(`manifest to running (/pods), ${suffix(n)}`, {
+        iterations: n === 1 ? 8 : 3,
+        warmup: 1,
+        ours: () => viaAgent(n),
+        bare: (prepared) => viaBare(prepared),
+        setup: async (which) => {
+          if (which !== "bare") return undefined;
+          const prepared = await prepareBare(n);
+          pauseAgent();
+          return prepared;
+        },
+        teardown: async (_ctx, which) => {
+          if (which === "ours") return clearAgentPods();
+          await clearBarePods();
+          resumeAgent();
+        },
+      });
+      rows.push(row);
+      if (n > 1) {
+        // The same runs as pods/s; the goal is ours ≥ 0.95 × the floor's.
+        const rate = (ms) => (n * 1000) / ms;
+        rows.push({
+          name: `${n} manifests at once: pods/s (ratio ours/floor, goal ≥ 0.95)`,
+          unit: "pods/s",
+          ours: { median: rate(row.ours.median), p95: rate(row.ours.p95) },
+          bare: { median: rate(row.bare.median), p95: rate(row.bare.p95) },
+          ratio: row.bare.median / row.ours.median,
+          target: null,
+        });
+      }
     }
-    // 30 pods, then 60 s of idling.
+
+    // Teardown of 30 pods (grace 1 s) against the floor's StopContainer + StopPodSandbox + RemovePodSandbox.
+    rows.push(
+      await latencyRow(`teardown of ${suffix(many)} (grace 1 s; goal ≤ grace + 1.1 × floor)`, {
+        iterations: sized(2, 1),
+        warmup: 0,
+        ours: async () => {
+          for (const f of readdirSync(manifests)) rmSync(join(manifests, f));
+          await waitGone();
+        },
+        bare: async () => stopBare(await bareSandboxes(), many),
+        setup: async (which) => {
+          if (which === "ours") {
+            await viaAgent(many);
+            return undefined;
+          }
+          const prepared = await prepareBare(many);
+          pauseAgent();
+          await viaBare(prepared);
+          return undefined;
+        },
+        teardown: async (_ctx, which) => {
+          if (which === "bare") resumeAgent();
+        },
+      }),
+    );
+
+    // 30 pods, then idling.
     await viaAgent(many);
-    const before = procStats(agent.pid);
-    const metricsBefore = await (await fetch(`${base}/metrics`)).text();
-    await sleep(idleMs);
-    const after = procStats(agent.pid);
-    const metricsAfter = await (await fetch(`${base}/metrics`)).text();
-    const idleCpu = ((after.cpuMs - before.cpuMs) / idleMs) * 100;
+    const idle30 = await idleWindow(idleMs);
+    rows.push(
+      single(
+        `agent idle ${idleMs / 1000} s with ${suffix(many)}: CPU (goal < 1)`,
+        "% of a core",
+        idle30.agentCpu,
+      ),
+    );
+    rows.push(
+      single(`agent idle ${idleMs / 1000} s with ${suffix(many)}: RSS (goal < 100)`, "MiB", idle30.rssMiB),
+    );
+    const pair30 = await timeMany(sized(200, 5), listPair);
     rows.push({
-      name: `agent idle ${idleMs / 1000} s with ${many} pods: CPU`,
-      unit: "% of a core",
-      ours: { median: idleCpu, p95: idleCpu },
-    });
-    rows.push({
-      name: `agent idle ${idleMs / 1000} s with ${many} pods: RSS`,
-      unit: "MiB",
-      ours: { median: after.rss / 2 ** 20, p95: after.rss / 2 ** 20 },
-    });
-    const read = (text, suffix) =>
-      Number(new RegExp(`^kubelet_pleg_relist_duration_seconds_${suffix} (\\S+)`, "m").exec(text)?.[1] ?? 0);
-    const relistMs =
-      ((read(metricsAfter, "sum") - read(metricsBefore, "sum")) /
-        (read(metricsAfter, "count") - read(metricsBefore, "count"))) *
-      1000;
-    const bareList = [];
-    for (let i = 0; i < sized(200, 5); i++) {
-      const t0 = process.hrtime.bigint();
-      await call(svc.listContainers, ListContainersRequest.fromPartial({}));
-      bareList.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-    const bare = summarize(bareList);
-    rows.push({
-      name: `PLEG relist (${many} pods) vs one bare ListContainers`,
+      name: `PLEG relist (${suffix(many)}) vs one bare ListPodSandbox+ListContainers pair`,
       unit: "ms",
-      ours: { median: relistMs, p95: relistMs },
-      bare,
-      ratio: relistMs / bare.median,
+      ours: { median: idle30.relistMs, p95: idle30.relistMs },
+      bare: pair30,
+      ratio: idle30.relistMs / pair30.median,
       target: null,
     });
+
+    if (cpuProfDir) {
+      // The idle loop's profile: a new agent adopts the running pods and idles under --cpu-prof.
+      agent.kill("SIGTERM");
+      await new Promise((r) => agent.once("exit", r));
+      agent = startAgent(["--cpu-prof", "--cpu-prof-dir", cpuProfDir]);
+      await waitHealthy();
+      await sleep(5_000); // adoption syncs
+      await sleep(idleMs);
+      agent.kill("SIGTERM");
+      await new Promise((r) => agent.once("exit", r));
+      agent = startAgent();
+      await waitHealthy();
+    }
+    await clearAgentPods();
+
+    // 30 pods with an exec readiness probe every 10 s: what the agent spends, and the runtime.
+    await viaAgent(many, true);
+    const probed = await idleWindow(idleMs);
+    rows.push(
+      single(
+        `${suffix(many)} with exec readiness probes (10 s), ${idleMs / 1000} s: agent CPU`,
+        "% of a core",
+        probed.agentCpu,
+      ),
+    );
+    rows.push(
+      single(
+        `${suffix(many)} with exec readiness probes: containerd + shims CPU`,
+        "% of a core",
+        probed.runtimeCpu,
+      ),
+    );
+    rows.push(
+      single(
+        `${suffix(many)} with exec readiness probes: the agent's share of agent + runtime`,
+        "%",
+        (probed.agentCpu / (probed.agentCpu + probed.runtimeCpu)) * 100,
+      ),
+    );
+    await clearAgentPods();
+
+    // 110 pods (the kubelet's default maxPods).
+    await viaAgent(most);
+    const idle110 = await idleWindow(idleMs);
+    const pair110 = await timeMany(sized(200, 5), listPair);
+    rows.push({
+      name: `PLEG relist (${suffix(most)}) vs one bare ListPodSandbox+ListContainers pair (goal < 3)`,
+      unit: "ms",
+      ours: { median: idle110.relistMs, p95: idle110.relistMs },
+      bare: pair110,
+      ratio: idle110.relistMs / pair110.median,
+      target: 3,
+    });
+    const podsLatency = await timeMany(sized(100, 5), podsView);
+    const healthLatency = await timeMany(sized(100, 5), () => fetch(`${base}/healthz`).then((r) => r.text()));
+    rows.push({
+      name: `/pods with ${suffix(most)} (goal < 20 ms; floor: /healthz)`,
+      unit: "ms",
+      ours: podsLatency,
+      bare: healthLatency,
+      ratio: podsLatency.median / healthLatency.median,
+      target: null,
+    });
+    rows.push(
+      single(
+        `agent idle ${idleMs / 1000} s with ${suffix(most)}: CPU (goal < 2)`,
+        "% of a core",
+        idle110.agentCpu,
+      ),
+    );
+    rows.push(single(`agent idle ${idleMs / 1000} s with ${suffix(most)}: RSS`, "MiB", idle110.rssMiB));
+    rows.push(...resourceRows(`idle with ${suffix(most)}`, idle110.resources));
     await clearAgentPods();
   } finally {
     agent.kill("SIGCONT");
     agent.kill("SIGTERM");
-    await new Promise((r) => agent.once("exit", r));
+    await new Promise((r) => (agent.exitCode === null ? agent.once("exit", r) : r()));
     await clearBarePods();
     runtime.close();
     images.close();

@@ -42,6 +42,7 @@ import { createPodConfig, type PodConfig } from "./pod-config.js";
 import { type ContainerSyncError, generatePodStatus, podIsTerminal } from "./pod-status.js";
 import { createPodWorkers, type PodUpdateType, type PodWorkers } from "./pod-workers.js";
 import { createPullProgressTracker, withPullMessage } from "./pull-progress.js";
+import { registerActiveResourcesGauge } from "./resource-metrics.js";
 import { type AgentServer, type AgentView, createAgentServer } from "./server.js";
 import { createManifestDirSource } from "./sources/manifest-dir.js";
 import { createManifestUrlSource } from "./sources/manifest-url.js";
@@ -106,6 +107,7 @@ export function createAgent(options: AgentOptions): Agent {
   const pullProgress = createPullProgressTracker(events);
   const recorder = pullProgress.recorder(events);
   const metrics: AgentMetrics = createAgentMetrics(registry);
+  registerActiveResourcesGauge(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
   const hostIPs = nodeAddresses();
