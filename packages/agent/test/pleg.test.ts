@@ -58,6 +58,43 @@ describe("generic PLEG", () => {
     expect(seen.map((e) => `${e.type}:${e.data}`)).toEqual(["ContainerRemoved:containerd://a"]);
   });
 
+  it("folds relistSoon calls during a relist into one more relist, and takes a new period at once", async () => {
+    const clock = createManualClock(0);
+    let relists = 0;
+    let release: () => void = () => undefined;
+    const pleg = createPleg({
+      runtime: {
+        getPods: async () => {
+          relists++;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+          return [];
+        },
+      },
+      clock,
+      onEvents: () => undefined,
+    });
+    pleg.start();
+    await clock.settle();
+    expect(relists).toBe(1);
+    pleg.relistSoon();
+    pleg.relistSoon();
+    release();
+    await clock.settle();
+    expect(relists).toBe(2); // one more, without waiting for the period
+    release();
+    await clock.settle();
+    expect(relists).toBe(2); // then the period
+    pleg.setRelistPeriod(5000);
+    await clock.advanceAsync(4999);
+    expect(relists).toBe(2);
+    await clock.advanceAsync(1);
+    expect(relists).toBe(3);
+    release();
+    await pleg.stop();
+  });
+
   it("is healthy only while relisting within the threshold", async () => {
     const clock = createManualClock(1_000_000);
     const pleg = createPleg({ runtime: { getPods: async () => [] }, clock, onEvents: () => undefined });
