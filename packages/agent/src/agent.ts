@@ -1,6 +1,5 @@
 // The node agent: pod sources -> pod config -> pod workers -> kuberuntime.syncPod, with the PLEG,
 // probes and periodic syncs waking the workers, and the HTTP API showing what happens.
-import { networkInterfaces } from "node:os";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { createImageGCManager, type ImageGCManager } from "@nodelet/image-manager";
 import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
@@ -24,7 +23,6 @@ import {
   podObjectReference,
   type RuntimeService,
   systemClock,
-  type Timer,
   type V1Pod,
   type V1PodStatus,
 } from "@nodelet/runtime-api";
@@ -36,6 +34,10 @@ import { createEventedPleg, type EventedPleg } from "./evented-pleg.js";
 import { createEventStore } from "./events.js";
 import { createLoggingRecorder, type Logger } from "./logging.js";
 import { type AgentMetrics, createAgentMetrics } from "./metrics.js";
+import { requirePodSource } from "./node-config.js";
+import { chooseNodeIPs, nodeHostNames } from "./node-ip.js";
+import { createOrphanFilter, type OrphanFilter } from "./ownership.js";
+import { createPeriodicTasks } from "./periodic.js";
 import { createPleg, type Pleg } from "./pleg.js";
 import { createPodCache, type PodCache } from "./pod-cache.js";
 import { createPodConfig, type PodConfig } from "./pod-config.js";
@@ -48,6 +50,7 @@ import { createManifestDirSource } from "./sources/manifest-dir.js";
 import { createManifestUrlSource } from "./sources/manifest-url.js";
 import type { PodSource } from "./sources/types.js";
 import { podKey } from "./static-pod.js";
+import { createSyncQueue, SYNC_LOOP_TICK_MS } from "./sync-queue.js";
 
 /** The kubelet's housekeeping period: orphan cleanup and the like. */
 const HOUSEKEEPING_MS = 2000;
@@ -81,15 +84,6 @@ interface PodState {
   startObserved: boolean;
 }
 
-/** The node's addresses for status.hostIP(s): its non-internal IPv4 addresses, then IPv6, as a node's InternalIPs. */
-function nodeAddresses(): string[] {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  const external = all.filter((a) => !a.internal && !a.address.startsWith("fe80"));
-  const v4 = external.filter((a) => a.family === "IPv4").map((a) => a.address);
-  const v6 = external.filter((a) => a.family === "IPv6").map((a) => a.address);
-  return [...v4.slice(0, 1), ...v6.slice(0, 1)];
-}
-
 function podRef(pod: V1Pod): { pod: string } {
   return { pod: podKey(pod) };
 }
@@ -110,7 +104,9 @@ export function createAgent(options: AgentOptions): Agent {
   registerActiveResourcesGauge(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
-  const hostIPs = nodeAddresses();
+  /** status.hostIP(s) and the downward API's: --node-ip or the default route's address (node-ip.ts). */
+  let hostIPs: string[] = [];
+  const syncQueue = createSyncQueue({ resyncMs: config.syncFrequencyMs, clock });
 
   let runtimeService: RuntimeService | undefined;
   let imageService: ImageManagerService | undefined;
@@ -123,11 +119,11 @@ export function createAgent(options: AgentOptions): Agent {
   let podConfig: PodConfig | undefined;
   let workers: PodWorkers<V1Pod> | undefined;
   let server: AgentServer | undefined;
+  let orphanFilter: OrphanFilter | undefined;
   let consoleRoutes: ConsoleRoutes | undefined;
-  const timers = new Set<Timer>();
-  /** Periodic tasks running now: stop() waits for them before closing the CRI clients. */
-  const inFlight = new Set<Promise<void>>();
-  let stopping = false;
+  // stop() waits for the periodic tasks in flight before closing the CRI clients.
+  const periodic = createPeriodicTasks({ clock, logger });
+  const every = periodic.every;
   let lastSyncLoopAt = clock.now();
 
   const needRuntime = (): KubeGenericRuntimeManager => {
@@ -168,7 +164,11 @@ export function createAgent(options: AgentOptions): Agent {
     return [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === name);
   }
 
-  async function syncPod(pod: V1Pod, type: Exclude<PodUpdateType, "kill">): Promise<void> {
+  async function syncPod(
+    pod: V1Pod,
+    type: Exclude<PodUpdateType, "kill">,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const rt = needRuntime();
     const state = states.get(uidOf(pod));
     if (!state) return;
@@ -179,7 +179,10 @@ export function createAgent(options: AgentOptions): Agent {
     // pod re-added while being killed gets its probes back once the kill removed them.
     probes?.addPod(pod);
     const before = await readStatus(pod);
+    if (signal?.aborted) return; // the agent is stopping: start nothing new
     const result = await rt.syncPod(pod, before, [], backOff);
+    // Retried in ~10 s after any error, resynced after syncFrequency otherwise (both jittered).
+    syncQueue.done(uidOf(pod), result.syncError !== undefined || result.syncResults.some((s) => s.error));
     if (result.syncError) {
       logger.error({ ...podRef(pod), code: result.syncError.code }, result.syncError.message);
     }
@@ -237,19 +240,23 @@ export function createAgent(options: AgentOptions): Agent {
     // it again now.
     if (podConfig?.pod(uid) === undefined) {
       states.delete(uid);
+      syncQueue.forget(uid);
       podCache?.delete(uid);
     }
   }
 
   /** Runtime pods no source describes are killed once every source has been read, as the kubelet does. */
   async function cleanupOrphans(): Promise<void> {
-    if (!podConfig?.allSourcesReady() || !pleg || !workers) return;
+    if (!podConfig?.allSourcesReady() || !pleg || !workers || !orphanFilter) return;
     const active = new Set(workers.active());
-    for (const pod of pleg.pods()) {
-      if (states.has(pod.id) || active.has(pod.id)) continue;
-      const running =
-        pod.containers.some((c) => c.state === "running") || pod.sandboxes.some((s) => s.state === "running");
-      if (!running) continue;
+    const candidates = pleg.pods().filter((pod) => {
+      if (states.has(pod.id) || active.has(pod.id)) return false;
+      return (
+        pod.containers.some((c) => c.state === "running") || pod.sandboxes.some((s) => s.state === "running")
+      );
+    });
+    // Only pods nodelet created (its ownership label): a kubelet's pods on a shared runtime stay.
+    for (const pod of await orphanFilter.killable(candidates)) {
       metrics.orphanedRuntimePods.inc();
       logger.info({ pod: `${pod.namespace}/${pod.name}`, uid: pod.id }, "killing a pod no source describes");
       await needRuntime().killPod(undefined, pod);
@@ -281,38 +288,21 @@ export function createAgent(options: AgentOptions): Agent {
     registry,
   };
 
-  function every(ms: number, task: () => Promise<void> | void, name: string): void {
-    if (ms <= 0) return;
-    const schedule = () => {
-      const timer = clock.setTimeout(() => {
-        timers.delete(timer);
-        const run = Promise.resolve()
-          .then(task)
-          .catch((err: unknown) =>
-            logger.error(
-              { task: name, err: err instanceof Error ? err.message : String(err) },
-              `${name} failed`,
-            ),
-          )
-          .finally(() => {
-            inFlight.delete(run);
-            if (!stopping) schedule();
-          });
-        inFlight.add(run);
-      }, ms);
-      timers.add(timer);
-    };
-    schedule();
-  }
-
   return {
     view,
     async start() {
+      requirePodSource(config);
+      hostIPs = chooseNodeIPs(config.nodeIPs);
       runtimeService = await createRemoteRuntimeService(config.containerRuntimeEndpoint, {
         requestTimeoutMs: config.runtimeRequestTimeoutMs,
       });
       imageService = await createRemoteImageService(config.containerRuntimeEndpoint, {
         requestTimeoutMs: config.runtimeRequestTimeoutMs,
+      });
+      orphanFilter = createOrphanFilter({
+        runtimeService,
+        logger,
+        adoptUnlabelledPods: config.adoptUnlabelledPods === true,
       });
       const prober = createProber({
         commandRunner: {
@@ -356,6 +346,10 @@ export function createAgent(options: AgentOptions): Agent {
         cpuCFSQuota: config.cpuCFSQuota,
         cpuCFSQuotaPeriodUs: config.cpuCFSQuotaPeriodMs * 1000,
         seccompDefault: config.seccompDefault,
+        nodeIPs: hostIPs,
+        clusterDNS: config.clusterDNS,
+        clusterDomain: config.clusterDomain,
+        resolvConf: config.resolvConf,
         pullLimits: {
           serializeImagePulls: config.serializeImagePulls,
           ...(config.maxParallelImagePulls !== undefined
@@ -402,6 +396,7 @@ export function createAgent(options: AgentOptions): Agent {
         sync: syncPod,
         kill: killPod,
         onError: (pod, type, err) => {
+          if (type !== "kill") syncQueue.done(uidOf(pod), true);
           const code = isNodeletError(err) ? err.code : ErrorCode.Unknown;
           logger.error(
             { ...podRef(pod), type, code, err: err instanceof Error ? err.message : String(err) },
@@ -509,15 +504,17 @@ export function createAgent(options: AgentOptions): Agent {
         // duplicates) logs a problem once when it appears, not again with every change.
         metrics.desiredPods.set({ static: "true" }, states.size);
       });
-      podConfig.start();
       pleg.start();
       eventedPleg.start();
 
       every(
-        config.syncFrequencyMs,
+        SYNC_LOOP_TICK_MS,
         () => {
           lastSyncLoopAt = clock.now();
-          for (const state of states.values()) workers?.update(state.pod, "sync");
+          for (const uid of syncQueue.due()) {
+            const state = states.get(uid);
+            if (state) workers?.update(state.pod, "sync");
+          }
         },
         "periodic sync",
       );
@@ -564,16 +561,18 @@ export function createAgent(options: AgentOptions): Agent {
           ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile } }
           : {}),
         ...(config.authenticationTokenFile ? { tokenFile: config.authenticationTokenFile } : {}),
+        nodeHosts: nodeHostNames(config.nodeName, hostIPs),
         view,
         logger,
       });
-      return server.listen();
+      // Listening before the sources start: a bad port or certificate fails the start before any
+      // pod is touched.
+      const bound = await server.listen();
+      podConfig.start();
+      return bound;
     },
     async stop() {
-      stopping = true;
-      for (const t of timers) t.cancel();
-      timers.clear();
-      await Promise.all(inFlight);
+      await periodic.stop();
       await podConfig?.stop();
       await eventedPleg?.stop();
       await pleg?.stop();

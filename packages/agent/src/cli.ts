@@ -5,6 +5,7 @@ import { createAgent } from "./agent.js";
 import { runClientVerb } from "./client/index.js";
 import { parseFlags, resolveConfig } from "./flags.js";
 import { createLogger } from "./logging.js";
+import { installShutdown } from "./shutdown.js";
 
 function fail(message: string, exitCode: number): never {
   process.stderr.write(`nodelet: ${message}\n`);
@@ -63,21 +64,8 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const warning of warnings) logger.warn(warning);
 
   const agent = createAgent({ config, logger });
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    agent.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  // A first signal stops cleanly, a second exits at once (shutdown.ts); pods keep running.
+  installShutdown({ signals: process, stop: () => agent.stop(), exit: (code) => process.exit(code), logger });
   try {
     await agent.start();
   } catch (err) {

@@ -17,6 +17,7 @@ import {
 import { z } from "zod";
 import { isLoggingFormat, type LoggingFormat } from "./logging-format.js";
 import { isLoopbackAddress } from "./loopback.js";
+import { dnsDomainCheck, ipListCheck, resolvConfCheck } from "./node-config.js";
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
@@ -66,7 +67,20 @@ export interface NodeletConfig {
    * non-loopback address.
    */
   authenticationTokenFile?: string;
+  /** The kubelet's clusterDNS: nameserver IPs for ClusterFirst pods. */
+  clusterDNS?: string[];
+  /** The kubelet's clusterDomain (e.g. cluster.local). */
+  clusterDomain?: string;
+  /** The kubelet's resolvConf: the host resolver file ("" turns host DNS off); unset: /etc/resolv.conf. */
+  resolvConf?: string;
+  /**
+   * nodelet's own field (flag --adopt-unlabelled-pods): treat unlabelled pods that look like an
+   * earlier nodelet's static pods as its own (ownership.ts). Never set it next to a real kubelet.
+   */
+  adoptUnlabelledPods?: boolean;
   // Flag-only settings, as with the kubelet.
+  /** --node-ip: one IP or one per family; unset: detected (node-ip.ts). */
+  nodeIPs?: string[];
   rootDir: string;
   hostnameOverride?: string;
   /** hostnameOverride or the machine's hostname, trimmed and lowercased. */
@@ -231,6 +245,7 @@ type FileKey = Exclude<
   | "imageCredentialProviderConfig"
   | "imageCredentialProviderBinDir"
   | "verbosity"
+  | "nodeIPs"
   | "loggingFormat"
 >;
 
@@ -275,6 +290,10 @@ const FILE_FIELDS: readonly FileField[] = [
   { field: "tlsCertFile", key: "tlsCertFile", check: stringCheck, path: true },
   { field: "tlsPrivateKeyFile", key: "tlsPrivateKeyFile", check: stringCheck, path: true },
   { field: "authenticationTokenFile", key: "authenticationTokenFile", check: stringCheck, path: true },
+  { field: "clusterDNS", key: "clusterDNS", check: ipListCheck },
+  { field: "clusterDomain", key: "clusterDomain", check: dnsDomainCheck },
+  { field: "resolvConf", key: "resolvConf", check: resolvConfCheck },
+  { field: "adoptUnlabelledPods", key: "adoptUnlabelledPods", check: booleanCheck },
 ];
 
 /** Config file fields nodelet reads, for `--help`-like listings and warnings. */

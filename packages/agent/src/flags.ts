@@ -22,6 +22,7 @@ import {
   show,
   stringCheck,
 } from "./config.js";
+import { nodeIPsCheck } from "./node-config.js";
 
 /** nodelet's version, from its package.json. */
 export const NODELET_VERSION: string = packageJson.version;
@@ -121,6 +122,15 @@ function buildProgram() {
       "file holding the bearer token clients must send when the API is not on loopback (nodelet only)",
       argument(stringCheck),
     )
+    .option(
+      "--node-ip <ips>",
+      "the node's IP, or one IPv4 and one IPv6 comma-separated, as pods see it in status.hostIP (default: the default route's interface)",
+      argument(nodeIPsCheck),
+    )
+    .option(
+      "--adopt-unlabelled-pods",
+      "treat unlabelled pods that look like an earlier nodelet's static pods as nodelet's own (never next to a real kubelet)",
+    )
     .option("-v, --v <level>", "log verbosity: 0 (default) and up", argument(integerCheck(0), integer))
     .option(
       "--logging-format <format>",
@@ -194,6 +204,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   if (options.authenticationTokenFile !== undefined)
     overrides.authenticationTokenFile = options.authenticationTokenFile;
   if (options.v !== undefined) overrides.verbosity = options.v;
+  if (options.nodeIp !== undefined) overrides.nodeIPs = options.nodeIp;
+  if (options.adoptUnlabelledPods !== undefined) overrides.adoptUnlabelledPods = options.adoptUnlabelledPods;
   if (options.loggingFormat !== undefined) overrides.loggingFormat = options.loggingFormat;
   return {
     ...(options.config === undefined ? {} : { configFile: options.config }),

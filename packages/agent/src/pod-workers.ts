@@ -11,13 +11,16 @@ export interface PodWork<P> {
 
 export interface PodWorkersOptions<P> {
   uidOf: (pod: P) => string;
-  /** Brings the pod towards its spec (create, update, sync). */
-  sync: (pod: P, type: Exclude<PodUpdateType, "kill">) => Promise<void>;
+  /**
+   * Brings the pod towards its spec (create, update, sync). `signal` aborts when the workers
+   * stop (the agent exits): a sync should return early rather than start new work.
+   */
+  sync: (pod: P, type: Exclude<PodUpdateType, "kill">, signal: AbortSignal) => Promise<void>;
   /**
    * Stops the pod; the worker ends afterwards. A create or update for the same UID while it runs
    * (the pod was re-added) is kept, and a new worker creates the pod once the kill is done.
    */
-  kill: (pod: P) => Promise<void>;
+  kill: (pod: P, signal: AbortSignal) => Promise<void>;
   onError?: (pod: P, type: PodUpdateType, err: unknown) => void;
   onDone?: (pod: P, type: PodUpdateType, durationMs: number) => void;
   /** Times the work for onDone; default the system clock. */
@@ -31,7 +34,7 @@ export interface PodWorkers<P> {
   isKilling(uid: string): boolean;
   /** Resolves when every worker is idle. */
   idle(): Promise<void>;
-  /** Stops taking work and waits for what runs now. */
+  /** Stops taking work, aborts the signal given to work in flight, and waits for it. */
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ interface Worker<P> {
 export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P> {
   const clock = options.clock ?? systemClock;
   const workers = new Map<string, Worker<P>>();
+  const stopping = new AbortController();
   let stopped = false;
 
   const run = (uid: string, worker: Worker<P>) => {
@@ -53,7 +57,9 @@ export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P
     if (!work || stopped) return;
     worker.pending = undefined;
     const started = clock.now();
-    const task = work.type === "kill" ? options.kill(work.pod) : options.sync(work.pod, work.type);
+    const signal = stopping.signal;
+    const task =
+      work.type === "kill" ? options.kill(work.pod, signal) : options.sync(work.pod, work.type, signal);
     worker.running = task
       .then(
         () => options.onDone?.(work.pod, work.type, clock.now() - started),
@@ -113,6 +119,7 @@ export function createPodWorkers<P>(options: PodWorkersOptions<P>): PodWorkers<P
     },
     async stop() {
       stopped = true;
+      stopping.abort(new Error("the pod workers are stopping"));
       await Promise.all([...workers.values()].map((w) => w.running));
     },
   };

@@ -234,11 +234,11 @@ logging:
   });
 
   it("warns about each unknown field, suggesting a close known one, and ignores it", () => {
-    const text = `${HEADER}syncFrequncy: 1m\nclusterDNS: [10.0.0.10]\nport: 1\nlogging:\n  flushFrequency: 5s\n  format: json\n  verbosity: 1\n`;
+    const text = `${HEADER}syncFrequncy: 1m\neventRecordQPS: 5\nport: 1\nlogging:\n  flushFrequency: 5s\n  format: json\n  verbosity: 1\n`;
     const result = parseConfigText(text, "/etc/c.yaml");
     expect(result.warnings).toEqual([
       '/etc/c.yaml: unknown field "syncFrequncy" is ignored (did you mean "syncFrequency"?)',
-      '/etc/c.yaml: unknown field "clusterDNS" is ignored',
+      '/etc/c.yaml: unknown field "eventRecordQPS" is ignored',
       '/etc/c.yaml: unknown field "logging.flushFrequency" is ignored',
     ]);
     expect(result.values).toEqual({ port: 1, verbosity: 1, loggingFormat: "json" });

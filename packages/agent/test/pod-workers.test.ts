@@ -138,3 +138,27 @@ describe("pod workers", () => {
     expect(calls).toBe(2);
   });
 });
+
+describe("pod workers' AbortSignal", () => {
+  it("work in flight sees its signal abort when the workers stop, and stop() waits for it", async () => {
+    const seen: boolean[] = [];
+    const started = deferred();
+    const workers = createPodWorkers<P>({
+      uidOf: (p) => p.uid,
+      sync: async (_p, _type, signal) => {
+        started.resolve();
+        seen.push(signal.aborted);
+        // A long step (an image pull, a grace period) that gives up when the signal aborts.
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        seen.push(signal.aborted);
+      },
+      kill: async () => {},
+    });
+    workers.update({ uid: "a", v: 1 }, "create");
+    await started.promise;
+    await workers.stop();
+    expect(seen).toEqual([false, true]);
+  });
+});

@@ -79,7 +79,19 @@ export interface KubeGenericRuntimeManagerOptions {
   /** Default /var/log/pods. */
   podLogsDirectory?: string | undefined;
   nodeName?: string | undefined;
+  /**
+   * The node's IPs (the kubelet's --node-ip, or the addresses it picked), primary first: what the
+   * downward API's status.hostIP / status.hostIPs give containers.
+   */
+  nodeIPs?: string[] | undefined;
+  /** @deprecated Use nodeIPs (read when nodeIPs is unset). */
   hostIPs?: string[] | undefined;
+  /** The kubelet's clusterDNS: nameserver IPs for dnsPolicy ClusterFirst pods. */
+  clusterDNS?: string[] | undefined;
+  /** The kubelet's clusterDomain (e.g. cluster.local): search paths and pod FQDNs. */
+  clusterDomain?: string | undefined;
+  /** The kubelet's resolvConf: the host resolver file for dnsPolicy Default; "" for none. Default /etc/resolv.conf. */
+  resolvConf?: string | undefined;
   cpuCFSQuota?: boolean | undefined;
   cpuCFSQuotaPeriodUs?: number | undefined;
   seccompDefault?: boolean | undefined;
