@@ -6,16 +6,20 @@ import {
   type ContainerType,
   ErrorCode,
   errorMessage,
+  formatPod,
   isNodeletError,
+  type Logger,
   NodeletError,
   podNamespace,
   type V1Container,
   type V1Pod,
 } from "@nodelet/runtime-api";
 import { expandContainerCommandAndArgs, makeEnvironmentVariables } from "./env.js";
+import { makeHostsMount, shouldMountHostsFile } from "./etc-hosts.js";
 import { DEFAULT_TERMINATION_MESSAGE_PATH, newContainerAnnotations, newContainerLabels } from "./labels.js";
+import type { Mounter } from "./mounter.js";
 import { computeLinuxResources, type MemorySwapBehavior, oomScoreAdjust } from "./resources.js";
-import { buildPodLogsDirectory, namespacesForPod } from "./sandbox-config.js";
+import { buildPodLogsDirectory, namespacesForPod, podHostnameAndDomain } from "./sandbox-config.js";
 import {
   convertToLinuxContainerSecurityContext,
   type ImageUser,
@@ -57,6 +61,12 @@ export interface GenerateContainerConfigArgs {
   swapCapacityBytes?: number;
   /** What resourceFieldRef reports for unset limits; default: all cpus, memoryCapacityBytes. */
   nodeAllocatable?: { cpuMilli: number; memoryBytes: number };
+  /** Makes subPath bind mounts and Memory emptyDirs (createHostMounter by default in the manager). */
+  mounter: Mounter;
+  /** The kubelet's clusterDomain, for the pod's FQDN in its managed /etc/hosts. */
+  clusterDomain?: string;
+  /** Where a termination-message file that cannot be made is reported (the container starts without it). */
+  logger?: Logger;
 }
 
 /**
@@ -127,7 +137,24 @@ async function generate(args: GenerateContainerConfigArgs): Promise<ContainerCon
   const labels = newContainerLabels(container, pod);
   const annotations = newContainerAnnotations(container, pod, args.restartCount, args.containerType);
 
-  const mounts = await makeMounts(pod, container, { rootDir: args.rootDir, podDir });
+  const mounts = await makeMounts(pod, container, {
+    rootDir: args.rootDir,
+    podDir,
+    mounter: args.mounter,
+    nodeAllocatableMemoryBytes: args.nodeAllocatable?.memoryBytes ?? args.memoryCapacityBytes,
+  });
+  if (shouldMountHostsFile(pod, container, args.podIPs)) {
+    const identity = podHostnameAndDomain(pod, args.clusterDomain ?? "");
+    try {
+      mounts.push(await makeHostsMount(podDir, pod, args.podIPs, identity));
+    } catch (error) {
+      throw new NodeletError(
+        ErrorCode.CreateContainerConfigError,
+        `container "${container.name}": cannot write the pod's managed /etc/hosts: ${errorMessage(error)}`,
+        { cause: error, details: { container: container.name, field: "hostAliases" } },
+      );
+    }
+  }
   try {
     await mkdir(logDir, { recursive: true, mode: 0o755 });
   } catch (error) {
@@ -137,14 +164,22 @@ async function generate(args: GenerateContainerConfigArgs): Promise<ContainerCon
       { cause: error, details: { container: container.name, field: "logPath" } },
     );
   }
-  mounts.push(
-    await makeTerminationMessageFile(
-      podDir,
-      container.name,
-      container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,
-      args.randomHex === undefined ? {} : { randomHex: args.randomHex },
-    ),
-  );
+  // The kubelet logs a termination-message file it cannot make and starts the container without it.
+  try {
+    mounts.push(
+      await makeTerminationMessageFile(
+        podDir,
+        container.name,
+        container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,
+        args.randomHex === undefined ? {} : { randomHex: args.randomHex },
+      ),
+    );
+  } catch (error) {
+    args.logger?.warn(
+      { pod: formatPod(pod), container: container.name, err: errorMessage(error) },
+      "cannot create the termination-message file; the container starts without it",
+    );
+  }
 
   return ContainerConfig.fromPartial({
     metadata: { name: container.name, attempt: args.restartCount },

@@ -131,7 +131,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
       imageRef,
       userSpecifiedImage: container.image ?? "",
       podIPs,
-      hostIPs: o.hostIPs ?? [],
+      hostIPs: o.nodeIPs ?? o.hostIPs ?? [],
       nodeName: o.nodeName ?? osHostname(),
       rootDir: o.rootDirectory,
       podLogsDir: ctx.podLogsDirectory,
@@ -141,6 +141,9 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
       memorySwapBehavior: o.memorySwapBehavior ?? "NoSwap",
       memoryCapacityBytes: (o.getNodeAllocatable ?? defaultAllocatable)().memoryBytes,
       cgroupV1: ctx.cgroupV1,
+      mounter: ctx.mounter,
+      ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
+      ...(o.logger === undefined ? {} : { logger: o.logger }),
       ...(imageUser ? { imageUser } : {}),
     });
   } catch (err) {

@@ -27,6 +27,8 @@ export {
 } from "./labels.js";
 export type { KubeGenericRuntimeManager } from "./manager.js";
 export { createKubeGenericRuntimeManager } from "./manager.js";
+export type { HostMounterOptions, Mounter, MountPoint, RunCommand } from "./mounter.js";
+export { createHostMounter } from "./mounter.js";
 export type {
   ContainerKillReason,
   ContainerToKill,

@@ -61,6 +61,7 @@ import {
 } from "./runtime-status.js";
 import { createPodSandbox, getPortForward, sandboxConfigFor } from "./sandbox.js";
 import { type KubeGenericRuntimeManagerOptions, type ManagerSetup, resolveSetup } from "./setup.js";
+import { unmountPodVolumes } from "./volume-cleanup.js";
 
 export interface KubeGenericRuntimeManager extends KubeGenericRuntime {
   /** The CRI services as wrapped (instrumented when a registry was given). */
@@ -139,6 +140,7 @@ class Manager implements KubeGenericRuntimeManager {
       clock,
       podLogsDirectory: setup.podLogsDirectory,
       cgroupV1: setup.cgroupV1,
+      mounter: setup.mounter,
       imageManager: options.imageManager ?? this.#images,
       handlerRunner,
       metrics: options.registry ? startMetrics(options.registry) : undefined,
@@ -430,6 +432,8 @@ class Manager implements KubeGenericRuntimeManager {
     const result = await this.#killPodWithSyncResult(pod, runningPod, gracePeriodOverrideSeconds);
     const err = result.error();
     if (err) throw err;
+    // Everything stopped: the pod's subPath bind mounts and Memory emptyDirs go too.
+    await unmountPodVolumes(this.#ctx, pod?.metadata.uid ?? runningPod.id);
   }
 
   /** The kubelet's killPodWithSyncResult: the containers, then every sandbox of the pod. */

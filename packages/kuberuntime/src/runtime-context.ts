@@ -15,6 +15,7 @@ import {
   type V1Pod,
 } from "@nodelet/runtime-api";
 import type { StartMetrics } from "./metrics.js";
+import type { Mounter } from "./mounter.js";
 import type { KubeGenericRuntimeManagerOptions } from "./setup.js";
 
 export interface RuntimeContext {
@@ -26,6 +27,7 @@ export interface RuntimeContext {
   readonly clock: Clock;
   readonly podLogsDirectory: string;
   readonly cgroupV1: boolean;
+  readonly mounter: Mounter;
   readonly imageManager: ImageManager;
   readonly handlerRunner: HandlerRunner;
   readonly metrics: StartMetrics | undefined;

@@ -167,21 +167,40 @@ function toRuntimeProtocol(protocol: V1Protocol | undefined): Protocol {
   }
 }
 
-// GeneratePodHostNameAndDomain + GetNodenameForKernel.
-function podHostname(pod: V1Pod, clusterDomain: string): string {
+/**
+ * The kubelet's GeneratePodHostNameAndDomain: spec.hostname or the pod name (cut to 63 characters),
+ * and `<subdomain>.<namespace>.svc.<clusterDomain>` when the pod has a subdomain ("" otherwise).
+ */
+export function podHostnameAndDomain(
+  pod: V1Pod,
+  clusterDomain: string,
+): { hostname: string; domain: string } {
   const podName = pod.metadata.name ?? "";
   let hostname = podName;
   if (pod.spec.hostname) {
-    checkDNSLabel(pod.spec.hostname, "Hostname");
+    checkDNSLabel(pod, pod.spec.hostname, "Hostname");
     hostname = pod.spec.hostname;
   }
   if (hostname.length > HOSTNAME_MAX_LENGTH) {
     hostname = hostname.slice(0, HOSTNAME_MAX_LENGTH).replace(/[-.]+$/, "");
     if (hostname === "") throw sandboxError(pod, `hostname for pod "${podName}" was invalid`);
   }
-  if (!pod.spec.subdomain || pod.spec.setHostnameAsFQDN !== true) return hostname;
-  checkDNSLabel(pod.spec.subdomain, "Subdomain");
-  const fqdn = `${hostname}.${pod.spec.subdomain}.${podNamespace(pod)}.svc.${clusterDomain}`;
+  if (!pod.spec.subdomain) return { hostname, domain: "" };
+  checkDNSLabel(pod, pod.spec.subdomain, "Subdomain");
+  return { hostname, domain: `${pod.spec.subdomain}.${podNamespace(pod)}.svc.${clusterDomain}` };
+}
+
+function checkDNSLabel(pod: V1Pod, value: string, field: string): void {
+  if (value.length > HOSTNAME_MAX_LENGTH || !DNS_LABEL.test(value)) {
+    throw sandboxError(pod, `pod ${field} "${value}" is not a valid DNS label`);
+  }
+}
+
+// GeneratePodHostNameAndDomain + GetNodenameForKernel.
+function podHostname(pod: V1Pod, clusterDomain: string): string {
+  const { hostname, domain } = podHostnameAndDomain(pod, clusterDomain);
+  if (domain === "" || pod.spec.setHostnameAsFQDN !== true) return hostname;
+  const fqdn = `${hostname}.${domain}`;
   if (fqdn.length > FQDN_MAX_LENGTH) {
     throw sandboxError(
       pod,
@@ -189,12 +208,6 @@ function podHostname(pod: V1Pod, clusterDomain: string): string {
     );
   }
   return fqdn;
-
-  function checkDNSLabel(value: string, field: string): void {
-    if (value.length > HOSTNAME_MAX_LENGTH || !DNS_LABEL.test(value)) {
-      throw sandboxError(pod, `pod ${field} "${value}" is not a valid DNS label`);
-    }
-  }
 }
 
 type DNSType = "None" | "Cluster" | "Host";

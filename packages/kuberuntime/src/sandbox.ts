@@ -6,14 +6,25 @@ import type { PodSandboxConfig } from "@nodelet/cri-api";
 import { ErrorCode, NodeletError, type V1Pod } from "@nodelet/runtime-api";
 import type { RuntimeContext } from "./runtime-context.js";
 import { readPodStatus } from "./runtime-status.js";
-import { generatePodSandboxConfig } from "./sandbox-config.js";
+import { generatePodSandboxConfig, type SandboxConfigOptions } from "./sandbox-config.js";
 
 export function sandboxConfigFor(ctx: RuntimeContext, pod: V1Pod, attempt: number): PodSandboxConfig {
   return generatePodSandboxConfig(pod, attempt, {
     podLogsDir: ctx.podLogsDirectory,
     seccompDefault: ctx.options.seccompDefault ?? false,
     ...(ctx.options.nodeName ? { nodeName: ctx.options.nodeName } : {}),
+    ...dnsOptions(ctx),
   });
+}
+
+/** The kubelet's clusterDNS, clusterDomain and resolvConf, as the sandbox config reads them. */
+function dnsOptions(ctx: RuntimeContext): Partial<SandboxConfigOptions> {
+  const o = ctx.options;
+  return {
+    ...(o.clusterDNS === undefined ? {} : { clusterDNS: o.clusterDNS }),
+    ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
+    ...(o.resolvConf === undefined ? {} : { hostResolvConf: o.resolvConf }),
+  };
 }
 
 /** Creates the pod's log directory, then RunPodSandbox with the pod's runtime handler; returns its id. */

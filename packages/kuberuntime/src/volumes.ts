@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
-import { chmod, mkdir, realpath, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { Mount, MountPropagation } from "@nodelet/cri-api";
 import {
   ErrorCode,
+  errorMessage,
   NodeletError,
+  parseQuantity,
   type V1Container,
   type V1HostPathVolumeSource,
   type V1Pod,
@@ -13,6 +15,8 @@ import {
   type V1VolumeMount,
 } from "@nodelet/runtime-api";
 import { DEFAULT_TERMINATION_MESSAGE_PATH } from "./labels.js";
+import type { Mounter } from "./mounter.js";
+import { mountSafeSubPath, SubPathError, subPathTarget } from "./subpath.js";
 
 /** Where the kubelet's emptyDir plugin keeps its directories, under the pod directory. */
 const EMPTY_DIR_PLUGIN_DIR = "kubernetes.io~empty-dir";
@@ -42,14 +46,18 @@ export interface MountOptions {
   rootDir: string;
   /** The pod's directory, `<rootDir>/pods/<uid>` (see podDirectory). */
   podDir: string;
+  /** Makes the subPath bind mounts and the Memory emptyDir tmpfs. */
+  mounter: Mounter;
+  /** The node's allocatable memory: the largest a Memory emptyDir may be. */
+  nodeAllocatableMemoryBytes: number;
 }
 
 /**
  * The container's volume mounts, as the kubelet's makeMounts for the two volume types nodelet
  * supports. emptyDir volumes are created under `<podDir>/volumes/kubernetes.io~empty-dir/<name>`
- * with mode 0777; hostPath volumes are created or checked according to their type; a subPath is
- * joined to the volume and may not leave it. Every failure is a CreateContainerConfigError naming
- * the container and the volume.
+ * with mode 0777 (a tmpfs for medium Memory); hostPath volumes are created or checked according to
+ * their type; a subPath is opened inside the volume without following symlinks and bind-mounted
+ * (see subpath.ts). Every failure is a CreateContainerConfigError naming the container and the volume.
  */
 export async function makeMounts(
   pod: V1Pod,
@@ -66,18 +74,21 @@ export async function makeMounts(
   const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v] as const));
   const prepared = new Map<string, Promise<string>>();
   const mounts: Mount[] = [];
-  for (const volumeMount of container.volumeMounts ?? []) {
+  for (const [index, volumeMount] of (container.volumeMounts ?? []).entries()) {
     const volume = volumes.get(volumeMount.name);
     if (volume === undefined) {
       throw fail(`cannot find volume "${volumeMount.name}" to mount into container "${container.name}"`);
     }
     let setUp = prepared.get(volume.name);
     if (setUp === undefined) {
-      setUp = setUpVolume(volume, options.podDir, fail);
+      setUp = setUpVolume(pod, volume, options, fail);
       prepared.set(volume.name, setUp);
     }
     let hostPath = await setUp;
-    if (volumeMount.subPath) hostPath = await prepareSubPath(hostPath, volumeMount, fail);
+    if (volumeMount.subPath) {
+      const target = subPathTarget(options.podDir, volume.name, container.name, index);
+      hostPath = await prepareSubPath(hostPath, target, volumeMount, options.mounter, fail);
+    }
     mounts.push(
       Mount.fromPartial({
         containerPath: volumeMount.mountPath,
@@ -93,21 +104,19 @@ export async function makeMounts(
 
 type Fail = (message: string, volume?: string) => NodeletError;
 
-async function setUpVolume(volume: V1Volume, podDir: string, fail: Fail): Promise<string> {
+async function setUpVolume(pod: V1Pod, volume: V1Volume, options: MountOptions, fail: Fail): Promise<string> {
   if (volume.emptyDir !== undefined) {
-    if (volume.emptyDir.medium === "Memory") {
-      throw fail("emptyDir with medium Memory (tmpfs) is not supported by nodelet", volume.name);
-    }
     assertSafePathSegment(volume.name, "volume name", ErrorCode.CreateContainerConfigError);
-    const pluginDir = join(podDir, "volumes", EMPTY_DIR_PLUGIN_DIR);
+    const pluginDir = join(options.podDir, "volumes", EMPTY_DIR_PLUGIN_DIR);
     const dir = join(pluginDir, volume.name);
     try {
       await mkdir(pluginDir, { recursive: true, mode: 0o750 });
       await mkdir(dir, { recursive: true, mode: 0o777 });
+      if (volume.emptyDir.medium === "Memory") await mountMemoryEmptyDir(pod, volume, dir, options);
       // mkdir's mode passes through the umask; the emptyDir plugin insists on 0777.
       await chmod(dir, 0o777);
     } catch (error) {
-      throw fail(`cannot create emptyDir directory ${dir}: ${(error as Error).message}`, volume.name);
+      throw fail(`cannot set up emptyDir directory ${dir}: ${errorMessage(error)}`, volume.name);
     }
     return dir;
   }
@@ -183,37 +192,44 @@ async function statOrUndefined(path: string, volume: string, fail: Fail): Promis
 }
 
 // The kubelet refuses absolute subPaths and ".." components, creates a missing subPath with the
-// volume's mode, and bind-mounts it through a safe open so that a symlink cannot lead outside the
-// volume. nodelet resolves symlinks and refuses a target outside the volume instead (a check, not
-// a bind mount, so a container that swaps in a symlink afterwards races it).
-async function prepareSubPath(volumePath: string, volumeMount: V1VolumeMount, fail: Fail): Promise<string> {
+// volume's mode, and bind-mounts what it opened without following symlinks (see subpath.ts).
+async function prepareSubPath(
+  volumePath: string,
+  target: string,
+  volumeMount: V1VolumeMount,
+  mounter: Mounter,
+  fail: Fail,
+): Promise<string> {
   const subPath = volumeMount.subPath as string;
-  if (isAbsolute(subPath)) {
-    throw fail(`error SubPath \`${subPath}\` must not be an absolute path`, volumeMount.name);
-  }
-  if (subPath.split("/").includes("..")) {
-    throw fail(`unable to provision SubPath \`${subPath}\`: must not contain '..'`, volumeMount.name);
-  }
-  const hostPath = join(volumePath, subPath);
   try {
-    const volumeReal = await realpath(volumePath);
-    const existing = await statOrUndefined(hostPath, volumeMount.name, fail);
-    if (existing === undefined) {
-      const mode = (await stat(volumePath)).mode & 0o7777;
-      await mkdir(hostPath, { recursive: true, mode });
-    }
-    const within = relative(volumeReal, await realpath(hostPath));
-    if (within.startsWith("..") || isAbsolute(within)) {
-      throw fail(`subPath \`${subPath}\` resolves outside the volume`, volumeMount.name);
-    }
+    return await mountSafeSubPath({ volumePath, subPath, target, mounter });
   } catch (error) {
-    if (error instanceof NodeletError) throw error;
+    if (error instanceof SubPathError)
+      throw fail(`failed to prepare subPath: ${error.message}`, volumeMount.name);
     throw fail(
-      `failed to create subPath directory \`${subPath}\`: ${(error as Error).message}`,
+      `failed to prepare subPath ${JSON.stringify(subPath)}: ${errorMessage(error)}`,
       volumeMount.name,
     );
   }
-  return hostPath;
+}
+
+// emptyDir medium Memory: a tmpfs (mode 0777 set by the caller), sized as the kubelet's
+// calculateEmptyDirMemorySize: the smallest of the node's allocatable memory, the pod's memory
+// limit (the sum of its containers' limits) and the volume's sizeLimit. Mounted once per pod.
+async function mountMemoryEmptyDir(pod: V1Pod, volume: V1Volume, dir: string, options: MountOptions) {
+  const mounted = await options.mounter.mountPointsUnder(dir);
+  if (mounted.some((m) => m.path === dir && m.fsType === "tmpfs")) return;
+  let size = options.nodeAllocatableMemoryBytes;
+  let podLimit = 0;
+  for (const c of pod.spec.containers) {
+    const limit = c.resources?.limits?.memory;
+    if (limit !== undefined) podLimit += parseQuantity(limit);
+  }
+  if (podLimit > 0) size = Math.min(size, podLimit);
+  const sizeLimit = volume.emptyDir?.sizeLimit;
+  if (sizeLimit !== undefined && parseQuantity(sizeLimit) > 0)
+    size = Math.min(size, parseQuantity(sizeLimit));
+  await options.mounter.mountTmpfs(dir, size > 0 ? Math.ceil(size) : undefined);
 }
 
 function translateMountPropagation(
@@ -251,8 +267,9 @@ export interface TerminationMessageFileOptions {
 /**
  * Creates the termination-message file `<podDir>/containers/<name>/<8 hex>` with mode 0666 (set
  * after creation, whatever the umask) and returns its bind mount at `path` (default
- * /dev/termination-log). Each container instance gets a new file. The kubelet logs a failure here
- * and starts the container without the mount; nodelet fails with CreateContainerConfigError.
+ * /dev/termination-log). Each container instance gets a new file. A failure rejects with
+ * CreateContainerConfigError; generateContainerConfig logs it and goes on without the mount, as the
+ * kubelet does.
  */
 export async function makeTerminationMessageFile(
   podDir: string,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NamespaceMode, SecurityProfile_ProfileType } from "@nodelet/cri-api";
@@ -6,6 +6,7 @@ import { ErrorCode, isNodeletError, type V1Container, type V1Pod } from "@nodele
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type GenerateContainerConfigArgs, generateContainerConfig } from "../src/container-config.js";
 import { hashContainer } from "../src/container-hash.js";
+import { createFakeMounter } from "./support/fake-mounter.js";
 
 let root: string;
 
@@ -42,6 +43,7 @@ function args(container: V1Container, podPatch: Partial<V1Pod["spec"]> = {}): Ge
     memorySwapBehavior: "NoSwap",
     memoryCapacityBytes: 4 * GiB,
     cgroupV1: false,
+    mounter: createFakeMounter(),
     imageUser: { uid: 101n },
     randomHex: () => "deadbeef",
   };
@@ -99,6 +101,7 @@ describe("generateContainerConfig", () => {
 
     expect(config.mounts.map((m) => [m.containerPath, m.hostPath])).toEqual([
       ["/cache", join(podDir, "volumes", "kubernetes.io~empty-dir", "cache")],
+      ["/etc/hosts", join(podDir, "etc-hosts")],
       ["/dev/termination-log", join(podDir, "containers", "app", "deadbeef")],
     ]);
     expect((await stat(join(podDir, "containers", "app", "deadbeef"))).mode & 0o777).toBe(0o666);
@@ -175,5 +178,82 @@ describe("generateContainerConfig", () => {
     const { imageUser: _omit, ...rest } = args({ name: "app" });
     const config = await generateContainerConfig(rest);
     expect(config.linux?.securityContext?.runAsUser).toEqual({ value: 0n });
+  });
+
+  it("writes the kubelet's managed /etc/hosts: pod IPs with the FQDN, then hostAliases", async () => {
+    const a = args(
+      { name: "app" },
+      {
+        hostname: "db-0",
+        subdomain: "db",
+        hostAliases: [
+          { ip: "10.9.9.9", hostnames: ["foo.local", "bar.local"] },
+          { ip: "fd00::9", hostnames: ["v6.local"] },
+        ],
+      },
+    );
+    a.podIPs = ["10.1.0.5", "fd00::5"];
+    a.clusterDomain = "cluster.local";
+    const config = await generateContainerConfig(a);
+    const file = join(root, "kubelet", "pods", "uid-1", "etc-hosts");
+    expect(config.mounts.find((m) => m.containerPath === "/etc/hosts")?.hostPath).toBe(file);
+    expect(await readFile(file, "utf8")).toBe(
+      [
+        "# Kubernetes-managed hosts file.",
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        "fe00::0\tip6-localnet",
+        "fe00::0\tip6-mcastprefix",
+        "fe00::1\tip6-allnodes",
+        "fe00::2\tip6-allrouters",
+        "10.1.0.5\tdb-0.db.prod.svc.cluster.local\tdb-0",
+        "fd00::5\tdb-0.db.prod.svc.cluster.local\tdb-0",
+        "",
+        "# Entries added by HostAliases.",
+        "10.9.9.9\tfoo.local\tbar.local",
+        "fd00::9\tv6.local",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("leaves /etc/hosts to the runtime for host-network pods, pods without IPs and containers mounting it", async () => {
+    const hostNet = await generateContainerConfig(args({ name: "app" }, { hostNetwork: true }));
+    const noIPs = await generateContainerConfig({ ...args({ name: "app" }), podIPs: [] });
+    const own = await generateContainerConfig(
+      args(
+        { name: "app", volumeMounts: [{ name: "h", mountPath: "/etc/hosts/" }] },
+        { volumes: [{ name: "h", emptyDir: {} }] },
+      ),
+    );
+    for (const config of [hostNet, noIPs]) {
+      expect(config.mounts.some((m) => m.containerPath === "/etc/hosts")).toBe(false);
+    }
+    expect(own.mounts.filter((m) => m.containerPath.startsWith("/etc/hosts"))).toHaveLength(1);
+  });
+
+  it("logs a termination-message file it cannot create and goes on without it", async () => {
+    const warnings: unknown[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (fields: object | string, msg?: string) => warnings.push({ fields, msg }),
+    };
+    // <podDir>/containers is a file: the per-container directory cannot be made.
+    await mkdir(join(root, "kubelet", "pods", "uid-1"), { recursive: true });
+    await writeFile(join(root, "kubelet", "pods", "uid-1", "containers"), "");
+    const config = await generateContainerConfig({ ...args({ name: "app" }), logger });
+    expect(config.mounts.map((m) => m.containerPath)).toEqual(["/etc/hosts"]);
+    expect(warnings).toEqual([
+      {
+        fields: expect.objectContaining({
+          pod: "web_prod(uid-1)",
+          container: "app",
+          err: expect.stringMatching(/ENOTDIR|EEXIST/),
+        }),
+        msg: "cannot create the termination-message file; the container starts without it",
+      },
+    ]);
   });
 });

@@ -19,13 +19,21 @@ import {
   makeTerminationMessageFile,
   podDirectory,
 } from "../src/volumes.js";
+import { createFakeMounter, type FakeMounter, identityOf } from "./support/fake-mounter.js";
 
 let root: string;
 let options: MountOptions;
+let mounter: FakeMounter;
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "nodelet-volumes-"));
-  options = { rootDir: root, podDir: podDirectory(root, "uid-1") };
+  mounter = createFakeMounter();
+  options = {
+    rootDir: root,
+    podDir: podDirectory(root, "uid-1"),
+    mounter,
+    nodeAllocatableMemoryBytes: 8 * 2 ** 30,
+  };
 });
 
 afterEach(async () => {
@@ -103,7 +111,55 @@ describe("makeMounts", () => {
     expect((await failure(makeMounts(pod, container, options))).message).toMatch(/privileged/);
   });
 
-  it("refuses a missing volume, an unsupported source and a Memory emptyDir", async () => {
+  it("mounts a Memory emptyDir as a tmpfs sized by the smallest of sizeLimit, pod limit and node memory", async () => {
+    const sized = setup(
+      [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }],
+      [{ name: "shm", mountPath: "/dev/shm" }],
+      { resources: { limits: { memory: "128Mi" } } },
+    );
+    const [mount] = await makeMounts(sized.pod, sized.container, options);
+    const dir = join(options.podDir, "volumes", "kubernetes.io~empty-dir", "shm");
+    expect(mount?.hostPath).toBe(dir);
+    expect(mounter.mounts).toEqual([
+      { kind: "tmpfs", source: "tmpfs", target: dir, sizeBytes: 64 * 2 ** 20 },
+    ]);
+    expect((await stat(dir)).mode & 0o777).toBe(0o777);
+    // Mounted once: a second container of the pod reuses it.
+    await makeMounts(sized.pod, sized.container, options);
+    expect(mounter.mounts).toHaveLength(1);
+
+    mounter.mounts.length = 0;
+    const byPod = setup(
+      [{ name: "shm", emptyDir: { medium: "Memory" } }],
+      [{ name: "shm", mountPath: "/dev/shm" }],
+      { resources: { limits: { memory: "32Mi" } } },
+    );
+    await makeMounts(byPod.pod, byPod.container, options);
+    expect(mounter.mounts[0]?.sizeBytes).toBe(32 * 2 ** 20);
+
+    mounter.mounts.length = 0;
+    const unlimited = setup(
+      [{ name: "shm", emptyDir: { medium: "Memory" } }],
+      [{ name: "shm", mountPath: "/m" }],
+    );
+    await makeMounts(unlimited.pod, unlimited.container, options);
+    expect(mounter.mounts[0]?.sizeBytes).toBe(8 * 2 ** 30);
+  });
+
+  it("fails with the volume named when the tmpfs cannot be mounted", async () => {
+    mounter.mountTmpfs = async () => {
+      throw new Error("mount: only root can do that");
+    };
+    const memory = setup(
+      [{ name: "shm", emptyDir: { medium: "Memory" } }],
+      [{ name: "shm", mountPath: "/m" }],
+    );
+    expect((await failure(makeMounts(memory.pod, memory.container, options))).message).toMatch(
+      /volume "shm": cannot set up emptyDir directory .*only root can do that/,
+    );
+  });
+
+  it("refuses a missing volume and an unsupported source", async () => {
     const missing = setup([], [{ name: "nope", mountPath: "/x" }]);
     expect((await failure(makeMounts(missing.pod, missing.container, options))).message).toMatch(
       /cannot find volume "nope" to mount into container "app"/,
@@ -111,13 +167,6 @@ describe("makeMounts", () => {
     const unsupported = setup([{ name: "secret" }], [{ name: "secret", mountPath: "/x" }]);
     expect((await failure(makeMounts(unsupported.pod, unsupported.container, options))).message).toMatch(
       /volume "secret": has no supported source/,
-    );
-    const memory = setup(
-      [{ name: "shm", emptyDir: { medium: "Memory" } }],
-      [{ name: "shm", mountPath: "/dev/shm" }],
-    );
-    expect((await failure(makeMounts(memory.pod, memory.container, options))).message).toMatch(
-      /volume "shm"/,
     );
   });
 
@@ -129,7 +178,11 @@ describe("makeMounts", () => {
     expect(
       (
         await failure(
-          makeMounts(pod, container, { rootDir: join(root, "kubelet"), podDir: join(root, "elsewhere") }),
+          makeMounts(pod, container, {
+            ...options,
+            rootDir: join(root, "kubelet"),
+            podDir: join(root, "elsewhere"),
+          }),
         )
       ).message,
     ).toMatch(/not inside the root directory/);
@@ -219,40 +272,53 @@ describe("makeMounts", () => {
   });
 
   describe("subPath", () => {
-    it("joins the subPath to the volume and creates it", async () => {
+    it("creates the subPath inside the volume and mounts it through its checked bind mount", async () => {
       const { pod, container } = setup(
         [{ name: "cache", emptyDir: {} }],
-        [{ name: "cache", mountPath: "/cfg", subPath: "conf/app" }],
+        [
+          { name: "cache", mountPath: "/whole" },
+          { name: "cache", mountPath: "/cfg", subPath: "conf/app" },
+        ],
       );
-      const [mount] = await makeMounts(pod, container, options);
-      const expected = join(options.podDir, "volumes", "kubernetes.io~empty-dir", "cache", "conf", "app");
-      expect(mount?.hostPath).toBe(expected);
-      expect((await stat(expected)).isDirectory()).toBe(true);
+      const [, mount] = await makeMounts(pod, container, options);
+      const created = join(options.podDir, "volumes", "kubernetes.io~empty-dir", "cache", "conf", "app");
+      const target = join(options.podDir, "volume-subpaths", "cache", "app", "1");
+      expect(mount?.hostPath).toBe(target);
+      expect((await stat(created)).isDirectory()).toBe(true);
+      expect(mounter.mounts).toMatchObject([
+        { kind: "bind", target, identity: identityOf(await stat(created)) },
+      ]);
     });
 
     it.each([
       ["../escape", /must not contain '\.\.'/],
       ["a/../../b", /must not contain '\.\.'/],
-      ["/etc", /must not be an absolute path/],
+      ["/etc", /must be relative/],
     ])("refuses %j", async (subPath, message) => {
       const { pod, container } = setup(
         [{ name: "cache", emptyDir: {} }],
         [{ name: "cache", mountPath: "/x", subPath }],
       );
-      expect((await failure(makeMounts(pod, container, options))).message).toMatch(message);
+      const error = await failure(makeMounts(pod, container, options));
+      expect(error.message).toMatch(/^container "app": volume "cache": failed to prepare subPath: /);
+      expect(error.message).toMatch(message);
     });
 
-    it("refuses a subPath that a symlink leads out of the volume", async () => {
+    it("refuses a subPath through a symlink, even one that stays in the volume", async () => {
       const volume = join(root, "vol");
-      await mkdir(volume);
+      await mkdir(join(volume, "real"), { recursive: true });
       await symlink("/etc", join(volume, "link"));
-      const { pod, container } = setup(
-        [{ name: "h", hostPath: { path: volume, type: "Directory" } }],
-        [{ name: "h", mountPath: "/x", subPath: "link" }],
-      );
-      expect((await failure(makeMounts(pod, container, options))).message).toMatch(
-        /resolves outside the volume/,
-      );
+      await symlink("real", join(volume, "inner"));
+      for (const subPath of ["link", "inner/x"]) {
+        const { pod, container } = setup(
+          [{ name: "h", hostPath: { path: volume, type: "Directory" } }],
+          [{ name: "h", mountPath: "/x", subPath }],
+        );
+        expect((await failure(makeMounts(pod, container, options))).message).toMatch(
+          /is a symlink; subPath components are never followed/,
+        );
+      }
+      expect(mounter.mounts).toEqual([]);
     });
   });
 });

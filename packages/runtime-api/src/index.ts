@@ -89,6 +89,7 @@ export type {
   V1EnvVarSource,
   V1ExecAction,
   V1GRPCAction,
+  V1HostAlias,
   V1HostPathVolumeSource,
   V1HTTPGetAction,
   V1HTTPHeader,

@@ -220,6 +220,12 @@ export interface V1PodDNSConfig {
   options?: { name: string; value?: string }[];
 }
 
+/** An extra line of the pod's managed /etc/hosts. */
+export interface V1HostAlias {
+  ip: string;
+  hostnames?: string[];
+}
+
 export interface V1LocalObjectReference {
   name: string;
 }
@@ -240,6 +246,7 @@ export interface V1PodSpec {
   dnsConfig?: V1PodDNSConfig;
   hostname?: string;
   subdomain?: string;
+  hostAliases?: V1HostAlias[];
   setHostnameAsFQDN?: boolean;
   runtimeClassName?: string;
   imagePullSecrets?: V1LocalObjectReference[];

@@ -14,6 +14,7 @@ import {
 import { checkContainer } from "./containers.js";
 import { dnsLabelProblem, dnsSubdomainProblem, qualifiedNameProblem } from "./names.js";
 import { checkPodSecurityContext } from "./security.js";
+import { checkUnsupportedFields } from "./unsupported.js";
 
 // The pod.
 
@@ -111,6 +112,8 @@ export function checkSpec(c: Checker, spec: Obj): void {
   c.name(spec.serviceAccountName, "spec.serviceAccountName", dnsSubdomainProblem);
   c.name(spec.runtimeClassName, "spec.runtimeClassName", dnsSubdomainProblem);
   checkDns(c, spec);
+  checkHostAliases(c, spec.hostAliases);
+  checkUnsupportedFields(c, spec);
   checkPodSecurityContext(c, spec.securityContext, "spec.securityContext");
   c.objects(spec.imagePullSecrets, "spec.imagePullSecrets", (secret, path) => {
     c.name(secret.name, child(path, "name"), dnsSubdomainProblem, true);
@@ -225,5 +228,18 @@ export function checkDns(c: Checker, spec: Obj): void {
   c.objects(config.options, "spec.dnsConfig.options", (option, path) => {
     c.string(option.name, child(path, "name"), true);
     c.string(option.value, child(path, "value"));
+  });
+}
+
+/** hostAliases: an IP and host names for the pod's managed /etc/hosts. */
+export function checkHostAliases(c: Checker, value: unknown): void {
+  c.objects(value, "spec.hostAliases", (alias, path) => {
+    const ip = c.string(alias.ip, child(path, "ip"), true);
+    if (ip !== undefined && isIP(ip) === 0) c.fail(child(path, "ip"), `${quote(ip)} must be an IP address`);
+    const names = c.stringArray(alias.hostnames, child(path, "hostnames"));
+    names?.forEach((name, i) => {
+      const problem = dnsSubdomainProblem(name);
+      if (problem !== undefined) c.fail(index(child(path, "hostnames"), i), problem);
+    });
   });
 }
