@@ -29,6 +29,7 @@ import {
 } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
 import type { ContainerGCSettings } from "./gc.js";
+import { createHostMounter, type Mounter } from "./mounter.js";
 
 export interface NodeAllocatable {
   cpuMilli: number;
@@ -92,6 +93,8 @@ export interface KubeGenericRuntimeManagerOptions {
   clusterDomain?: string | undefined;
   /** The kubelet's resolvConf: the host resolver file for dnsPolicy Default; "" for none. Default /etc/resolv.conf. */
   resolvConf?: string | undefined;
+  /** Makes subPath bind mounts and Memory emptyDir tmpfs mounts; default mount(8)/umount(8) (root). */
+  mounter?: Mounter | undefined;
   cpuCFSQuota?: boolean | undefined;
   cpuCFSQuotaPeriodUs?: number | undefined;
   seccompDefault?: boolean | undefined;
@@ -113,6 +116,7 @@ export interface ManagerSetup {
   runtimeName: string;
   podLogsDirectory: string;
   cgroupV1: boolean;
+  mounter: Mounter;
 }
 
 /**
@@ -140,6 +144,7 @@ export async function resolveSetup(options: KubeGenericRuntimeManagerOptions): P
     runtimeName: version.runtimeName,
     podLogsDirectory,
     cgroupV1,
+    mounter: options.mounter ?? createHostMounter(),
   };
 }
 
