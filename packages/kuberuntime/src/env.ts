@@ -103,7 +103,10 @@ function fieldRefValue(
       if (context.hostIPs.length === 0) {
         throw envError(container, `env ${name}: ${path} requested but the node has no IP address`);
       }
-      return path === "status.hostIP" ? (context.hostIPs[0] as string) : context.hostIPs.join(",");
+      // The pod's status.hostIPs holds at most two addresses (one per family), as /pods reports them.
+      return path === "status.hostIP"
+        ? (context.hostIPs[0] as string)
+        : context.hostIPs.slice(0, 2).join(",");
     case "status.podIP":
       return context.podIPs[0] ?? "";
     case "status.podIPs":

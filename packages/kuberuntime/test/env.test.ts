@@ -97,6 +97,17 @@ describe("makeEnvironmentVariables", () => {
     ]);
   });
 
+  it("gives status.hostIPs as the pod status holds them: the first two node IPs", () => {
+    const { pod, container } = setup([
+      { name: "IPS", valueFrom: { fieldRef: { fieldPath: "status.hostIPs" } } },
+    ]);
+    const envs = makeEnvironmentVariables(pod, container, {
+      ...context,
+      hostIPs: ["192.168.1.10", "fd00::10", "192.168.1.11"],
+    });
+    expect(asObject(envs)).toEqual({ IPS: "192.168.1.10,fd00::10" });
+  });
+
   it("prefers the pod's spec.nodeName", () => {
     const { pod, container } = setup([
       { name: "N", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
