@@ -50,6 +50,7 @@ import { createManifestDirSource } from "./sources/manifest-dir.js";
 import { createManifestUrlSource } from "./sources/manifest-url.js";
 import type { PodSource } from "./sources/types.js";
 import { podKey } from "./static-pod.js";
+import { createAgentStreaming } from "./streaming-targets.js";
 import { createSyncQueue, SYNC_LOOP_TICK_MS } from "./sync-queue.js";
 
 /** The kubelet's housekeeping period: orphan cleanup and the like. */
@@ -555,6 +556,7 @@ export function createAgent(options: AgentOptions): Agent {
       });
       server = createAgentServer({
         console: consoleRoutes,
+        streaming: createAgentStreaming({ pods: () => view.pods(), runtime: rt, logger }),
         address: config.address,
         port: config.port,
         ...(config.tlsCertFile && config.tlsPrivateKeyFile

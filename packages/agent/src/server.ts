@@ -14,7 +14,9 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { ErrorCode, NodeletError, type Pod, type V1Pod } from "@nodelet/runtime-api";
+import { isStreamingPath, type StreamingServer } from "@nodelet/streaming";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ConsoleRoutes } from "./console-routes.js";
@@ -46,6 +48,8 @@ export interface AgentServerOptions {
   headersTimeoutMs?: number | undefined;
   /** Time allowed to receive a whole request; default 30 s. */
   requestTimeoutMs?: number | undefined;
+  /** /exec, /attach and /portForward (streaming-targets.ts); upgrades to other paths get 404. */
+  streaming?: StreamingServer | undefined;
   /** The node console: /events, /watch, /node and the dashboard (console-routes.ts). */
   console?: ConsoleRoutes | undefined;
   /** Connections served at once (SERVER_LIMITS.maxConnections); more are closed on accept. */
@@ -125,6 +129,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     // Host, Origin and the bearer token were checked by the request guard (request-guard.ts).
+    // Streaming endpoints answer plain requests here (400/404 naming the problem; GET and POST).
+    if (options.streaming && isStreamingPath(path)) {
+      options.streaming.handleRequest(req, res);
+      return res.statusCode;
+    }
     const head = req.method === "HEAD";
     if (req.method !== "GET" && !head) {
       throw new HttpError(405, `method ${req.method ?? ""} not allowed`, { Allow: "GET, HEAD" });
@@ -254,6 +263,18 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
             : "Bad Request";
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
+    // WebSocket and SPDY upgrades (after the request guard): only the streaming endpoints take them.
+    created.on("upgrade", (req: IncomingMessage, socket: Duplex, upgradeHead: Buffer) => {
+      let path = "";
+      try {
+        path = new URL(req.url ?? "", "http://agent.invalid").pathname;
+      } catch {
+        // A malformed URL is no streaming path: 404 below.
+      }
+      if (options.streaming && isStreamingPath(path))
+        options.streaming.handleUpgrade(req, socket, upgradeHead);
+      else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    });
     server = created;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
@@ -286,6 +307,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     return new Promise((resolve, reject) => {
       current.close((err) => (err ? reject(err) : resolve()));
       current.closeAllConnections();
+      // Upgraded sockets are no longer the server's connections: the streaming sessions end here.
+      options.streaming?.close();
     });
   }
 

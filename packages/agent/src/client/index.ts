@@ -5,12 +5,20 @@ import { CommanderError } from "@commander-js/extra-typings";
 import { errorMessage } from "@nodelet/runtime-api";
 import { ExitCode, exitCodeFor } from "./api-client.js";
 import { describeVerb } from "./describe.js";
+import { attachVerb, execVerb, portForwardVerb } from "./exec.js";
 import { getVerb } from "./get.js";
 import { logsVerb } from "./logs.js";
 import type { ClientIo, ClientVerb } from "./verb.js";
 
 /** Every client verb. Register a new one with one line here. */
-export const verbs: readonly ClientVerb[] = [logsVerb, getVerb, describeVerb];
+export const verbs: readonly ClientVerb[] = [
+  logsVerb,
+  getVerb,
+  describeVerb,
+  execVerb,
+  attachVerb,
+  portForwardVerb,
+];
 
 export function findVerb(name: string | undefined): ClientVerb | undefined {
   if (name === undefined || name.startsWith("-")) return undefined;
