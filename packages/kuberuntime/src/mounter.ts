@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { sep } from "node:path";
-import { errorMessage } from "@nodelet/runtime-api";
+import { errorMessage, isPathAtOrUnder, type MountInfoEntry, parseMountInfo } from "@nodelet/runtime-api";
 
 /**
  * The host mounts nodelet makes for pods. The default runs mount(8) and umount(8), which needs
@@ -24,10 +24,8 @@ export interface Mounter {
   mountPointsUnder(dir: string): Promise<MountPoint[]>;
 }
 
-export interface MountPoint {
-  path: string;
-  fsType: string;
-}
+/** A mount point and its file system type (runtime-api's MountInfoEntry). */
+export type MountPoint = MountInfoEntry;
 
 /** How a command is run: resolves when it exits 0, rejects otherwise with its stderr. */
 export type RunCommand = (file: string, args: readonly string[]) => Promise<void>;
@@ -65,28 +63,11 @@ export function createHostMounter(options: HostMounterOptions = {}): Mounter {
       ]),
     unmount: (target) => run("umount", [target]),
     async mountPointsUnder(dir) {
-      return parseMountInfo(await readFile(mountInfoPath, "utf8")).filter(
-        (m) => m.path === dir || m.path.startsWith(dir.endsWith(sep) ? dir : dir + sep),
+      return parseMountInfo(await readFile(mountInfoPath, "utf8")).filter((m) =>
+        isPathAtOrUnder(m.path, dir),
       );
     },
   };
-}
-
-/** The mount points of a mountinfo table (fields 5 and, after the " - " separator, the fs type). */
-export function parseMountInfo(text: string): MountPoint[] {
-  const points: MountPoint[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.split(" ");
-    const dash = fields.indexOf("-");
-    if (fields.length < 5 || dash === -1) continue;
-    points.push({ path: unescapeOctal(fields[4] as string), fsType: fields[dash + 1] ?? "" });
-  }
-  return points;
-}
-
-// mountinfo writes space, tab, newline and backslash as \ooo.
-function unescapeOctal(value: string): string {
-  return value.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHostMounter, type Mounter, parseMountInfo, unmountAllUnder } from "../src/mounter.js";
+import { createHostMounter, type Mounter, unmountAllUnder } from "../src/mounter.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -20,22 +20,6 @@ const MOUNTINFO = [
   "93 22 8:1 /y /var/lib/n/pods/u10/with\\040space rw - ext4 /dev/sda1 rw",
   "",
 ].join("\n");
-
-describe("parseMountInfo", () => {
-  it("reads the mount point and fs type, unescaping octal", () => {
-    expect(parseMountInfo(MOUNTINFO)).toEqual([
-      { path: "/", fsType: "ext4" },
-      { path: "/var/lib/n/pods/u1/volumes/kubernetes.io~empty-dir/mem", fsType: "tmpfs" },
-      { path: "/var/lib/n/pods/u1/volume-subpaths/data/app/0", fsType: "ext4" },
-      { path: "/var/lib/n/pods/u1/volume-subpaths/data/app/0", fsType: "ext4" },
-      { path: "/var/lib/n/pods/u10/with space", fsType: "ext4" },
-    ]);
-  });
-
-  it("skips lines it cannot read", () => {
-    expect(parseMountInfo("garbage\n1 2 3\n")).toEqual([]);
-  });
-});
 
 describe("createHostMounter", () => {
   it("runs mount(8) without canonicalising, umount(8), and lists mounts below a directory only", async () => {

@@ -133,6 +133,8 @@ export {
   registerMetric,
   registerOnce,
 } from "./metrics.js";
+export type { MountInfoEntry } from "./mount-info.js";
+export { isPathAtOrUnder, parseMountInfo } from "./mount-info.js";
 export type { ObjectReference } from "./object-reference.js";
 export {
   containerFieldPath,
