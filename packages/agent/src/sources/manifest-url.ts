@@ -15,6 +15,7 @@ import { toStaticPod } from "../static-pod.js";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, decodeUtf8, formatBytes, parseDocuments } from "./document.js";
 import { manifestKind } from "./manifest-file.js";
 import type { PodSource, PodSourceError, PodSourceUpdate } from "./types.js";
+import { fetchWithoutDowngrade, redactUrl } from "./url-safety.js";
 
 export interface ManifestUrlSourceOptions {
   url: string;
@@ -49,6 +50,14 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const url = options.url;
+  // What logs and messages show: no password, no query values (often tokens).
+  const shown = redactUrl(url);
+  if (url.startsWith("http://")) {
+    logger.warn(
+      { source: "http", url: shown },
+      "the manifest URL is plain http: anyone on the path can read or change the pods it serves",
+    );
+  }
   const stopController = new AbortController();
 
   let onUpdate: ((update: PodSourceUpdate) => void) | undefined;
@@ -72,8 +81,12 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
     const signal = AbortSignal.any([stopController.signal, AbortSignal.timeout(timeoutMs)]);
     let response: Response;
     try {
-      response = await fetchFn(url, { signal, headers: { accept: "application/json, application/yaml" } });
+      response = await fetchWithoutDowngrade(fetchFn, url, {
+        signal,
+        headers: { accept: "application/json, application/yaml" },
+      });
     } catch (err) {
+      if (err instanceof NodeletError) throw err;
       throw failure(`cannot be fetched: ${describeFetchError(err, timeoutMs)}`, err);
     }
     if (response.status !== 200) {
@@ -111,20 +124,20 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
   }
 
   function failure(problem: string, cause?: unknown): NodeletError {
-    return new NodeletError(ErrorCode.InvalidPod, `${url} ${problem}`, {
+    return new NodeletError(ErrorCode.InvalidPod, `${shown} ${problem}`, {
       ...(cause === undefined ? {} : { cause }),
-      details: { origin: url },
+      details: { origin: shown },
     });
   }
 
   /** The pods of one response; throws when any part is unusable. */
   function toPods(text: string): V1Pod[] {
-    const docs = parseDocuments(text, { origin: url, code: ErrorCode.InvalidPod, maxDepth });
+    const docs = parseDocuments(text, { origin: shown, code: ErrorCode.InvalidPod, maxDepth });
     if (docs.length === 0) return [];
     if (docs.length > 1) {
       throw failure(`answered ${docs.length} YAML documents: expected one Pod or one PodList`);
     }
-    const { kind, manifest } = manifestKind(docs[0], url, ["Pod", "PodList"]);
+    const { kind, manifest } = manifestKind(docs[0], shown, ["Pod", "PodList"]);
     const seenAt = new Date(clock.now());
     const identity = { source: "http", sourceName: url, nodeName: options.nodeName, seenAt } as const;
     if (kind === "Pod") return [toStaticPod(manifest, identity)];
@@ -138,7 +151,7 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
       } catch (err) {
         const message = NodeletError.from(err, ErrorCode.InvalidPod).message;
         problems.push(
-          `items[${i}]: ${message.startsWith(`${url}: `) ? message.slice(url.length + 2) : message}`,
+          `items[${i}]: ${message.startsWith(`${shown}: `) ? message.slice(shown.length + 2) : message}`,
         );
       }
     });
@@ -157,18 +170,18 @@ export function createManifestUrlSource(options: ManifestUrlSourceOptions): PodS
       const error = NodeletError.from(err, ErrorCode.InvalidPod);
       if (error.message !== lastLogged) {
         logger.error(
-          { source: "http", url, err: error.message },
+          { source: "http", url: shown, err: error.message },
           "cannot use the manifest URL; keeping the last pods",
         );
         lastLogged = error.message;
       }
-      const errors: PodSourceError[] = [{ origin: url, error }];
+      const errors: PodSourceError[] = [{ origin: shown, error }];
       if (lastPods !== undefined) emit({ source: "http", pods: lastPods, errors });
       return;
     }
     if (stopped) return;
     if (lastLogged !== undefined) {
-      logger.info({ source: "http", url }, "the manifest URL is usable again");
+      logger.info({ source: "http", url: shown }, "the manifest URL is usable again");
       lastLogged = undefined;
     }
     lastPods = pods;
