@@ -159,4 +159,22 @@ describe("SPDY session", () => {
     expect(stream.aborted).toBe(true);
     expect(client.closed).toBe(true);
   });
+
+  it("sends no RST for a stream the peer has finished, even when the reader destroys it", async () => {
+    let served: SpdyStream | undefined;
+    const client = await pair((session) => {
+      session.on("stream", (stream: SpdyStream) => {
+        served = stream;
+        stream.end("done");
+      });
+    });
+    const stream = client.openStream([["n", "1"]]);
+    // for await destroys the stream once it has ended.
+    expect(await readAll(stream)).toBe("done");
+    expect(stream.destroyed).toBe(true);
+    // A ping's answer comes after anything the server received before it.
+    await client.ping();
+    expect(served?.resetStatus).toBeUndefined();
+    client.close();
+  });
 });

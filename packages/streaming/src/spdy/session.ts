@@ -61,6 +61,8 @@ export class SpdySession extends EventEmitter implements StreamSink {
   #drainWaiters: (() => void)[] = [];
   #closed = false;
   #goawaySent = false;
+  /** The peer said GOAWAY: it closes soon, so nothing more is written (see #write). */
+  #goawayReceived = false;
   /** Set once the session has ended, with its cause when it was not an orderly close. */
   closeError: Error | undefined;
 
@@ -160,7 +162,7 @@ export class SpdySession extends EventEmitter implements StreamSink {
   // --- StreamSink ----------------------------------------------------------------------------
 
   writeData(streamId: number, chunk: Buffer, fin: boolean, done: (err?: Error | null) => void): void {
-    if (this.#closed) {
+    if (this.#closed || this.#goawayReceived) {
       done();
       return;
     }
@@ -278,6 +280,7 @@ export class SpdySession extends EventEmitter implements StreamSink {
         return;
       }
       case FrameType.GOAWAY:
+        this.#goawayReceived = true;
         this.emit("goaway");
         return;
       default:
@@ -316,7 +319,10 @@ export class SpdySession extends EventEmitter implements StreamSink {
   // --- outgoing and end ----------------------------------------------------------------------
 
   #write(frame: Buffer): void {
-    if (!this.#closed) this.#socket.write(frame);
+    // After the peer's GOAWAY it closes its socket: a frame arriving there would be answered with
+    // a TCP reset that discards what we have not read yet (containerd sends the status, RSTs,
+    // GOAWAY and closes at once).
+    if (!this.#closed && !this.#goawayReceived) this.#socket.write(frame);
   }
 
   #sendGoaway(status: number): void {

@@ -132,7 +132,10 @@ export class SpdyStream extends Duplex {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     if (!(this.#remoteClosed && this.#localClosed)) {
-      this.#sink.reset(this.id, 5);
+      // RST only while the peer may still send: once it has finished, a late frame could reach a
+      // socket it already closed, whose TCP reset would discard data we have not read yet (the
+      // runtime closes right after the exit status).
+      if (!this.#remoteClosed) this.#sink.reset(this.id, 5);
       this.#localClosed = true;
       this.#remoteClosed = true;
       this.#sink.forget(this.id);
