@@ -1,7 +1,6 @@
 // The node agent: pod sources -> pod config -> pod workers -> kuberuntime.syncPod, with the PLEG,
 // probes and periodic syncs waking the workers, and the HTTP API showing what happens.
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
-import { createImageGCManager, type ImageGCManager } from "@nodelet/image-manager";
 import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
 import {
   type ContainerProbeStatus,
@@ -32,6 +31,7 @@ import type { NodeletConfig } from "./config.js";
 import { type ConsoleRoutes, createConsoleRoutes } from "./console-routes.js";
 import { createEventedPleg, type EventedPleg } from "./evented-pleg.js";
 import { createEventStore } from "./events.js";
+import { createAgentGarbageCollection } from "./gc-loops.js";
 import { createLoggingRecorder, type Logger } from "./logging.js";
 import { type AgentMetrics, createAgentMetrics } from "./metrics.js";
 import { requirePodSource } from "./node-config.js";
@@ -55,8 +55,6 @@ import { createSyncQueue, SYNC_LOOP_TICK_MS } from "./sync-queue.js";
 
 /** The kubelet's housekeeping period: orphan cleanup and the like. */
 const HOUSEKEEPING_MS = 2000;
-/** Image GC runs every 5 minutes, as the kubelet's. */
-const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 /** A manifest that cannot be used and changed less than this ago is taken as half-written. */
 const MANIFEST_WRITE_SETTLE_MS = 100;
 
@@ -67,6 +65,8 @@ export interface AgentOptions {
   registry?: Registry;
   /** Test hook: run image GC this often instead of every 5 minutes (0 = never). */
   imageGCPeriodMs?: number;
+  /** Test hook: run container GC this often instead of every minute (0 = never). */
+  containerGCPeriodMs?: number;
 }
 
 export interface Agent {
@@ -105,6 +105,16 @@ export function createAgent(options: AgentOptions): Agent {
   registerActiveResourcesGauge(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
+  // Container and image GC (gc-loops.ts); a pod is known by UID while a source has it or a worker kills it.
+  const garbageCollection = createAgentGarbageCollection({
+    config,
+    logger,
+    registry,
+    clock,
+    states,
+    workers: () => workers,
+    podConfig: () => podConfig,
+  });
   /** status.hostIP(s) and the downward API's: --node-ip or the default route's address (node-ip.ts). */
   let hostIPs: string[] = [];
   const syncQueue = createSyncQueue({ resyncMs: config.syncFrequencyMs, clock });
@@ -113,7 +123,6 @@ export function createAgent(options: AgentOptions): Agent {
   let imageService: ImageManagerService | undefined;
   let runtime: KubeGenericRuntimeManager | undefined;
   let probes: ProbeManager | undefined;
-  let imageGC: ImageGCManager | undefined;
   let pleg: Pleg | undefined;
   let eventedPleg: EventedPleg | undefined;
   let podCache: PodCache | undefined;
@@ -337,6 +346,7 @@ export function createAgent(options: AgentOptions): Agent {
         imageService,
         rootDirectory: config.rootDir,
         podLogsDirectory: config.podLogsDir,
+        containerGC: garbageCollection.settings,
         nodeName: config.nodeName,
         probeResults: probes,
         eventRecorder: recorder,
@@ -377,20 +387,6 @@ export function createAgent(options: AgentOptions): Agent {
         },
         "connected to the container runtime",
       );
-      imageGC = createImageGCManager({
-        images: imageService,
-        runtime: runtimeService,
-        policy: {
-          highThresholdPercent: config.imageGCHighThresholdPercent,
-          lowThresholdPercent: config.imageGCLowThresholdPercent,
-          minAgeMs: config.imageMinimumGCAgeMs,
-          maxAgeMs: config.imageMaximumGCAgeMs,
-        },
-        clock,
-        registry,
-        nodeName: config.nodeName,
-      });
-
       workers = createPodWorkers<V1Pod>({
         uidOf,
         clock,
@@ -520,15 +516,14 @@ export function createAgent(options: AgentOptions): Agent {
         "periodic sync",
       );
       every(HOUSEKEEPING_MS, cleanupOrphans, "housekeeping");
-      const gc = imageGC;
-      every(
-        options.imageGCPeriodMs ?? IMAGE_GC_PERIOD_MS,
-        async () => {
-          await gc.detectImages();
-          await gc.garbageCollect();
-        },
-        "image garbage collection",
-      );
+      garbageCollection.start({
+        every,
+        runtime,
+        imageService,
+        runtimeService,
+        imageGCPeriodMs: options.imageGCPeriodMs,
+        containerGCPeriodMs: options.containerGCPeriodMs,
+      });
 
       const rt = runtime;
       consoleRoutes = createConsoleRoutes({

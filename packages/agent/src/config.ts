@@ -15,6 +15,7 @@ import {
   quantityToInt,
 } from "@nodelet/runtime-api";
 import { z } from "zod";
+import type { ContainerGCConfig } from "./gc-loops.js";
 import { isLoggingFormat, type LoggingFormat } from "./logging-format.js";
 import { isLoopbackAddress } from "./loopback.js";
 import { dnsDomainCheck, ipListCheck, resolvConfCheck } from "./node-config.js";
@@ -26,7 +27,8 @@ import {
   readRegularFile,
 } from "./sources/document.js";
 
-export interface NodeletConfig {
+/** The GC fields are flag-only, as the kubelet's deprecated container GC flags. */
+export interface NodeletConfig extends ContainerGCConfig {
   /** Directory (or single file) of static pod manifests. */
   staticPodPath?: string;
   /** URL serving a Pod or a v1 PodList. */

@@ -11,6 +11,7 @@ import {
   CONFIG_DEFAULTS,
   configProblems,
   defaultSerializeImagePulls,
+  durationCheck,
   endpointCheck,
   httpUrlCheck,
   integerCheck,
@@ -50,6 +51,7 @@ function argument<T>(check: Check<T>, parse: (text: string) => unknown = (text) 
 }
 
 const integer = (text: string): unknown => (/^\s*\+?\d+\s*$/.test(text) ? Number(text) : text);
+const signedInteger = (text: string): unknown => (/^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : text);
 
 function buildProgram() {
   return new Command("nodelet")
@@ -131,6 +133,21 @@ function buildProgram() {
       "--adopt-unlabelled-pods",
       "treat unlabelled pods that look like an earlier nodelet's static pods as nodelet's own (never next to a real kubelet)",
     )
+    .option(
+      "--minimum-container-ttl-duration <duration>",
+      "minimum age of a finished container before garbage collection removes it, e.g. 30s (default 0)",
+      argument(durationCheck({ min: 0 })),
+    )
+    .option(
+      "--maximum-dead-containers-per-container <n>",
+      "finished instances kept per container, -1 for no limit (default 1)",
+      argument(integerCheck(-1), signedInteger),
+    )
+    .option(
+      "--maximum-dead-containers <n>",
+      "finished containers kept on the node, -1 for no limit (default -1)",
+      argument(integerCheck(-1), signedInteger),
+    )
     .option("-v, --v <level>", "log verbosity: 0 (default) and up", argument(integerCheck(0), integer))
     .option(
       "--logging-format <format>",
@@ -207,6 +224,12 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   if (options.nodeIp !== undefined) overrides.nodeIPs = options.nodeIp;
   if (options.adoptUnlabelledPods !== undefined) overrides.adoptUnlabelledPods = options.adoptUnlabelledPods;
   if (options.loggingFormat !== undefined) overrides.loggingFormat = options.loggingFormat;
+  if (options.minimumContainerTtlDuration !== undefined)
+    overrides.minimumContainerTTLDurationMs = options.minimumContainerTtlDuration;
+  if (options.maximumDeadContainersPerContainer !== undefined)
+    overrides.maximumDeadContainersPerContainer = options.maximumDeadContainersPerContainer;
+  if (options.maximumDeadContainers !== undefined)
+    overrides.maximumDeadContainers = options.maximumDeadContainers;
   return {
     ...(options.config === undefined ? {} : { configFile: options.config }),
     overrides,
