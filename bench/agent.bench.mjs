@@ -31,6 +31,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const agentCli = flag("agent-cli") ?? join(repo, "packages/agent/dist/cli.js");
 const cpuProfDir = flag("cpu-prof");
+/** `--idle-only`: skip the start and teardown rows (the long ones), for a quick before/after of the idle rows. */
+const idleOnly = process.argv.includes("--idle-only");
 
 function freePort() {
   return new Promise((res) => {
@@ -86,6 +88,14 @@ function manifest(name, image, probe = false) {
 }
 
 const metricValue = (text, name) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+
+/** CRI calls the agent made so far, by operation. */
+function criCalls(text) {
+  const out = {};
+  for (const m of text.matchAll(/^kubelet_runtime_operations_total\{operation_type="([^"]+)"\} (\S+)/gm))
+    out[m[1]] = Number(m[2]);
+  return out;
+}
 
 /** nodelet_active_resources by type (timers, sockets, ...). */
 function activeResources(text) {
@@ -254,6 +264,15 @@ export async function agentSuite() {
       rssMiB: after.agent.rss / 2 ** 20,
       relistMs,
       resources: { before: activeResources(metricsBefore), after: activeResources(metricsAfter) },
+      criCalls: (() => {
+        const [b, a] = [criCalls(metricsBefore), criCalls(metricsAfter)];
+        const diff = Object.fromEntries(
+          Object.keys(a)
+            .map((k) => [k, a[k] - (b[k] ?? 0)])
+            .filter(([, n]) => n > 0),
+        );
+        return { total: Object.values(diff).reduce((t, n) => t + n, 0), byType: diff };
+      })(),
     };
   };
   /** Median/p95 of `n` runs of `fn` (ms). */
@@ -271,6 +290,23 @@ export async function agentSuite() {
       call(svc.listPodSandbox, ListPodSandboxRequest.fromPartial({})),
       call(svc.listContainers, ListContainersRequest.fromPartial({})),
     ]);
+  /** CRI calls per minute of an idle window, all and those that are not the relist's two lists. */
+  const criRows = (label, w, ms) => {
+    const perMin = (n) => (n * 60_000) / ms;
+    const lists = (w.criCalls.byType.list_podsandbox ?? 0) + (w.criCalls.byType.list_containers ?? 0);
+    const others = Object.entries(w.criCalls.byType)
+      .filter(([k]) => k !== "list_podsandbox" && k !== "list_containers")
+      .map(([k, n]) => `${k} ${Math.round(perMin(n))}`)
+      .join(", ");
+    return [
+      single(`${label}: CRI calls per minute, all`, "calls/min", perMin(w.criCalls.total)),
+      single(
+        `${label}: CRI calls per minute besides the relist's lists (${others || "none"})`,
+        "calls/min",
+        perMin(w.criCalls.total - lists),
+      ),
+    ];
+  };
   const resourceRows = (label, r) => {
     const types = [...new Set([...Object.keys(r.before), ...Object.keys(r.after)])].sort();
     return types.map((t) =>
@@ -287,7 +323,7 @@ export async function agentSuite() {
     const most = sized(110, 3);
     const idleMs = sized(60_000, 2_000);
     const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
-    for (const n of [1, many]) {
+    for (const n of idleOnly ? [] : [1, many]) {
       const row = await latencyRow(`manifest to running (/pods), ${suffix(n)}`, {
         iterations: n === 1 ? 8 : 3,
         warmup: 1,
@@ -321,30 +357,31 @@ export async function agentSuite() {
     }
 
     // Teardown of 30 pods (grace 1 s) against the floor's StopContainer + StopPodSandbox + RemovePodSandbox.
-    rows.push(
-      await latencyRow(`teardown of ${suffix(many)} (grace 1 s; goal ≤ grace + 1.1 × floor)`, {
-        iterations: sized(2, 1),
-        warmup: 0,
-        ours: async () => {
-          for (const f of readdirSync(manifests)) rmSync(join(manifests, f));
-          await waitGone();
-        },
-        bare: async () => stopBare(await bareSandboxes(), many),
-        setup: async (which) => {
-          if (which === "ours") {
-            await viaAgent(many);
+    if (!idleOnly)
+      rows.push(
+        await latencyRow(`teardown of ${suffix(many)} (grace 1 s; goal ≤ grace + 1.1 × floor)`, {
+          iterations: sized(2, 1),
+          warmup: 0,
+          ours: async () => {
+            for (const f of readdirSync(manifests)) rmSync(join(manifests, f));
+            await waitGone();
+          },
+          bare: async () => stopBare(await bareSandboxes(), many),
+          setup: async (which) => {
+            if (which === "ours") {
+              await viaAgent(many);
+              return undefined;
+            }
+            const prepared = await prepareBare(many);
+            pauseAgent();
+            await viaBare(prepared);
             return undefined;
-          }
-          const prepared = await prepareBare(many);
-          pauseAgent();
-          await viaBare(prepared);
-          return undefined;
-        },
-        teardown: async (_ctx, which) => {
-          if (which === "bare") resumeAgent();
-        },
-      }),
-    );
+          },
+          teardown: async (_ctx, which) => {
+            if (which === "bare") resumeAgent();
+          },
+        }),
+      );
 
     // 30 pods, then idling.
     await viaAgent(many);
@@ -359,6 +396,7 @@ export async function agentSuite() {
     rows.push(
       single(`agent idle ${idleMs / 1000} s with ${suffix(many)}: RSS (goal < 100)`, "MiB", idle30.rssMiB),
     );
+    rows.push(...criRows(`idle with ${suffix(many)}`, idle30, idleMs));
     const pair30 = await timeMany(sized(200, 5), listPair);
     rows.push({
       name: `PLEG relist (${suffix(many)}) vs one bare ListPodSandbox+ListContainers pair`,
@@ -394,6 +432,7 @@ export async function agentSuite() {
         probed.agentCpu,
       ),
     );
+    rows.push(...criRows(`${suffix(many)} with exec readiness probes`, probed, idleMs));
     rows.push(
       single(
         `${suffix(many)} with exec readiness probes: containerd + shims CPU`,
@@ -440,6 +479,7 @@ export async function agentSuite() {
       ),
     );
     rows.push(single(`agent idle ${idleMs / 1000} s with ${suffix(most)}: RSS`, "MiB", idle110.rssMiB));
+    rows.push(...criRows(`idle with ${suffix(most)}`, idle110, idleMs));
     rows.push(...resourceRows(`idle with ${suffix(most)}`, idle110.resources));
     await clearAgentPods();
   } finally {
