@@ -74,8 +74,10 @@ function sendText(res: ServerResponse, status: number, text: string): number {
 }
 
 // The page loads only its own scripts and styles, and talks only to this agent (fetch, WebSocket).
+// xterm.js sizes its DOM renderer with <style> elements it writes: inline styles are allowed,
+// inline scripts are not.
 const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function createConsoleRoutes(options: ConsoleRoutesOptions): ConsoleRoutes {
