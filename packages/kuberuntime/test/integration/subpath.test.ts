@@ -78,6 +78,24 @@ describe("subPath escapes against containerd", () => {
     expect((await exec(pod, "ok", ["cat", "/m/file"])).trim()).toBe("inside");
   });
 
+  it("refuses a subPath with '..' before anything is created", async () => {
+    const pod = h.pod(
+      "subpath-dotdot",
+      [
+        busybox(h.env, "app", ["sleep", "3600"], {
+          volumeMounts: [{ name: "data", mountPath: "/m", subPath: "a/../../../outside" }],
+        }),
+      ],
+      { volumes: [{ name: "data", emptyDir: {} }] },
+    );
+    const result = await h.sync(pod);
+    expect(result.syncError?.code).toBe(ErrorCode.InvalidPod);
+    expect(result.syncError?.message).toContain("spec.containers[0].volumeMounts[0].subPath");
+    expect(result.syncError?.message).toContain("must not contain '..'");
+    expect((await h.status(pod)).sandboxStatuses).toEqual([]);
+    expect(await readdir(outside)).toEqual(["secret"]);
+  });
+
   it("never mounts what a racing container swaps in", async () => {
     // The racer flips /data/sub between a directory, nothing and a symlink to the host directory.
     const racer = busybox(h.env, "racer", [
