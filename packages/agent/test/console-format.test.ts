@@ -11,6 +11,7 @@ import {
 } from "../src/client/pod-format.js";
 import { createSseParser } from "../src/client/sse.js";
 import { createEventStore } from "../src/events.js";
+import { parseFlags } from "../src/flags.js";
 import { prettyLogs } from "../src/logging-format.js";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
@@ -226,5 +227,12 @@ describe("--logging-format", () => {
     expect(prettyLogs("text", { isTTY: false })).toBe(true);
     expect(prettyLogs(undefined, { isTTY: true })).toBe(true);
     expect(prettyLogs(undefined, {})).toBe(false);
+  });
+
+  it("the flag takes text or json and names itself when given anything else", () => {
+    expect(parseFlags(["--logging-format", "json"]).overrides.loggingFormat).toBe("json");
+    expect(() => parseFlags(["--logging-format", "yaml"])).toThrow(
+      /--logging-format <format>' argument 'yaml' is invalid. must be "text" or "json", got "yaml"/,
+    );
   });
 });
