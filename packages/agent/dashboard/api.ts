@@ -127,6 +127,10 @@ export function podPath(namespace: string, name: string): string {
   return `#/pods/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 }
 
+/**
+ * Image sizes in the page (kB to TB). runtime-api's formatBytes says the same for the agent's own
+ * messages, but the page cannot bundle runtime-api (it reads files with node:fs).
+ */
 export function formatBytes(n: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let v = n;

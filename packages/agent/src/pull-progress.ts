@@ -3,7 +3,13 @@
 // status message while the pull runs. The kubelet shows only "Pulling image" until the pull ends;
 // nodelet says how far it got: bytes or layers when the puller knows them, elapsed time otherwise.
 
-import type { EventRecorder, ImagePullProgress, ObjectReference, V1Pod } from "@nodelet/runtime-api";
+import {
+  type EventRecorder,
+  formatBytes,
+  type ImagePullProgress,
+  type ObjectReference,
+  type V1Pod,
+} from "@nodelet/runtime-api";
 
 export interface PullProgressTracker {
   /** Give to kuberuntime's onPullProgress. */
@@ -15,17 +21,6 @@ export interface PullProgressTracker {
   recorder(next: EventRecorder): EventRecorder;
   /** The status message for a pod while one of its images is being pulled, else undefined. */
   message(podUid: string): string | undefined;
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `Pulling image "busybox": 1.2 MB of 2.1 MB, 1/2 layers, 12s elapsed`. */

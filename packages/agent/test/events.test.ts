@@ -123,7 +123,7 @@ describe("pull progress", () => {
         layersDone: 1,
         layersTotal: 2,
       }),
-    ).toBe('Pulling image "x": 1.5 MB of 2.1 MB, 1/2 layers, 3s elapsed');
+    ).toBe('Pulling image "x": 1.4 MiB of 2 MiB, 1/2 layers, 3s elapsed');
   });
 
   it("records a Pulling event and the pod's message until the pull ends", () => {
