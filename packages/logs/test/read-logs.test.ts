@@ -55,6 +55,27 @@ describe("readLogs", () => {
     expect(out).toBe("2026-12-02T10:00:01.1Z hello\n2026-12-02T10:00:03Z third\n");
   });
 
+  it("tails whole entries at the end of both streams", async () => {
+    const mixed =
+      cri(T1, "stderr", "F", "early") +
+      cri(T1, "stdout", "F", "a") +
+      cri(T2, "stdout", "P", "b1") +
+      cri(T2, "stderr", "F", "mid") +
+      cri(T2, "stdout", "F", "b2") +
+      cri(T3, "stderr", "F", "last");
+    const tail = async (n: number) => {
+      const path = await logFile(mixed);
+      const both = new Sink();
+      await readLogs(path, both, both, { tailLines: n });
+      return both.text();
+    };
+    expect(await tail(1)).toBe("last\n");
+    expect(await tail(2)).toBe("mid\nb1b2\nlast\n");
+    expect(await tail(3)).toBe("mid\nb1b2\nlast\n");
+    expect(await tail(4)).toBe("a\nmid\nb1b2\nlast\n");
+    expect(await tail(9)).toBe("early\na\nmid\nb1b2\nlast\n");
+  });
+
   it("tails the last complete lines of a stream", async () => {
     expect((await read(sample, { tailLines: 1 })).out).toBe("third\n");
     expect((await read(sample, { tailLines: 2 })).out).toBe("hello\nthird\n");
