@@ -17,31 +17,13 @@ import {
 } from "../src/request-guard.js";
 import { readTlsFile, readTokenFile } from "../src/secret-files.js";
 import { type AgentServer, type AgentServerOptions, createAgentServer } from "../src/server.js";
+import { raw } from "./http-raw.js";
 
 const silent = pino({ level: "silent" });
 const secretPod: V1Pod = {
   metadata: { name: "db", namespace: "default", uid: "u1" },
   spec: { containers: [{ name: "db", image: "postgres", env: [{ name: "PASSWORD", value: "hunter2" }] }] },
 };
-
-/** Sends raw bytes; resolves with all the server wrote once it closes (or after `waitMs`). */
-function raw(port: number, data: string, waitMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within ${waitMs} ms; got ${Buffer.concat(chunks).toString("latin1")}`));
-    }, waitMs);
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    });
-    socket.write(data);
-  });
-}
 
 const servers: AgentServer[] = [];
 const plainServers: Server[] = [];

@@ -17,6 +17,7 @@ import {
   type AgentView,
   createAgentServer,
 } from "../src/server.js";
+import { raw } from "./http-raw.js";
 
 const silent = pino({ level: "silent" });
 
@@ -54,25 +55,6 @@ function get(
     );
     req.on("error", reject);
     req.end();
-  });
-}
-
-/** Sends raw bytes and returns everything the server wrote before closing. */
-function raw(port: number, data: string, waitMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the server did not close the connection within ${waitMs} ms`));
-    }, waitMs);
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    });
-    socket.write(data);
   });
 }
 
