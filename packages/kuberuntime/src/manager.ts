@@ -14,7 +14,6 @@ import {
   CRI_VERSION,
   ErrorCode,
   errorMessage,
-  formatContainerID,
   formatPod,
   type GCPolicy,
   type Image,
@@ -47,6 +46,7 @@ import {
   killContainersWithSyncResult,
   removeInitContainers,
 } from "./container-kill.js";
+import { getContainerLogs } from "./container-logs.js";
 import { doBackOff, startContainer } from "./container-start.js";
 import { createContainerGCRuntime, createRuntimeContainerGC } from "./gc.js";
 import { startMetrics } from "./metrics.js";
@@ -202,17 +202,15 @@ class Manager implements KubeGenericRuntimeManager {
     return this.#gc.garbageCollect(policy, allSourcesReady, evictNonDeletedPods);
   }
 
-  async getContainerLogs(
+  getContainerLogs(
     _pod: V1Pod,
     containerId: ContainerID,
-    _logOptions: V1PodLogOptions,
-    _stdout: NodeJS.WritableStream,
-    _stderr: NodeJS.WritableStream,
+    logOptions: V1PodLogOptions,
+    stdout: NodeJS.WritableStream,
+    stderr: NodeJS.WritableStream,
+    options?: SignalOptions,
   ): Promise<void> {
-    throw new NodeletError(
-      ErrorCode.Unimplemented,
-      `getContainerLogs (${formatContainerID(containerId)}) arrives with @nodelet/logs`,
-    );
+    return getContainerLogs(this.#ctx, containerId, logOptions, stdout, stderr, options);
   }
 
   deleteContainer(containerId: ContainerID): Promise<void> {
