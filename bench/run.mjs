@@ -8,6 +8,7 @@ import { criRemoteSuite } from "./cri-remote.bench.mjs";
 import { printTable, quick, writeResults } from "./harness.mjs";
 import { imageManagerSuite } from "./image-manager.bench.mjs";
 import { kuberuntimeSuite } from "./kuberuntime.bench.mjs";
+import { streamingSuite } from "./streaming.bench.mjs";
 
 /** Every suite by name, in the order they run. Each takes the testenv and returns rows. */
 const suites = {
@@ -15,6 +16,7 @@ const suites = {
   kuberuntime: kuberuntimeSuite,
   "image-manager": imageManagerSuite,
   agent: agentSuite,
+  streaming: streamingSuite,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("--"));
