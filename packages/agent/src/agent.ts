@@ -29,6 +29,7 @@ import { Registry } from "prom-client";
 import { admitPod, rejectedPodStatus } from "./admission.js";
 import type { NodeletConfig } from "./config.js";
 import { type ConsoleRoutes, createConsoleRoutes } from "./console-routes.js";
+import { type AgentLogs, createAgentLogs } from "./container-logs.js";
 import { createEventedPleg, type EventedPleg } from "./evented-pleg.js";
 import { createEventStore } from "./events.js";
 import { createAgentGarbageCollection } from "./gc-loops.js";
@@ -131,6 +132,7 @@ export function createAgent(options: AgentOptions): Agent {
   let server: AgentServer | undefined;
   let orphanFilter: OrphanFilter | undefined;
   let consoleRoutes: ConsoleRoutes | undefined;
+  let logs: AgentLogs | undefined;
   // stop() waits for the periodic tasks in flight before closing the CRI clients.
   const periodic = createPeriodicTasks({ clock, logger });
   const every = periodic.every;
@@ -341,12 +343,14 @@ export function createAgent(options: AgentOptions): Agent {
           if (state) workers?.update(state.pod, "sync");
         },
       });
+      logs = createAgentLogs({ config, runtimeService, clock, logger, registry });
       runtime = await createKubeGenericRuntimeManager({
         runtimeService,
         imageService,
         rootDirectory: config.rootDir,
         podLogsDirectory: config.podLogsDir,
         containerGC: garbageCollection.settings,
+        logManager: logs.manager,
         nodeName: config.nodeName,
         probeResults: probes,
         eventRecorder: recorder,
@@ -552,6 +556,7 @@ export function createAgent(options: AgentOptions): Agent {
       server = createAgentServer({
         console: consoleRoutes,
         streaming: createAgentStreaming({ pods: () => view.pods(), runtime: rt, logger }),
+        containerLogs: logs?.route(view.pods, rt),
         address: config.address,
         port: config.port,
         ...(config.tlsCertFile && config.tlsPrivateKeyFile
@@ -575,6 +580,7 @@ export function createAgent(options: AgentOptions): Agent {
       await pleg?.stop();
       await workers?.stop();
       await probes?.stop();
+      await logs?.manager.stop();
       consoleRoutes?.close();
       await server?.close();
       runtimeService?.close();

@@ -58,6 +58,10 @@ export interface NodeletConfig extends ContainerGCConfig {
   /** Bytes; negative turns log rotation off, as with the kubelet. */
   containerLogMaxSize: number;
   containerLogMaxFiles: number;
+  containerLogMaxWorkers: number;
+  containerLogMonitorIntervalMs: number;
+  /** nodelet's own field: the legacy `<pod>_<ns>_<container>-<id>.log` symlinks (the kubelet's /var/log/containers). */
+  containerLogsDir: string;
   cpuCFSQuota: boolean;
   cpuCFSQuotaPeriodMs: number;
   seccompDefault: boolean;
@@ -114,6 +118,9 @@ export const CONFIG_DEFAULTS = {
   imageMaximumGCAgeMs: 0,
   containerLogMaxSize: 10 * 1024 * 1024,
   containerLogMaxFiles: 5,
+  containerLogMaxWorkers: 1,
+  containerLogMonitorIntervalMs: 10_000,
+  containerLogsDir: "/var/log/containers",
   cpuCFSQuota: true,
   cpuCFSQuotaPeriodMs: 100,
   seccompDefault: false,
@@ -286,6 +293,13 @@ const FILE_FIELDS: readonly FileField[] = [
   { field: "imageMaximumGCAge", key: "imageMaximumGCAgeMs", check: durationCheck({ min: 0 }) },
   { field: "containerLogMaxSize", key: "containerLogMaxSize", check: byteSizeCheck },
   { field: "containerLogMaxFiles", key: "containerLogMaxFiles", check: integerCheck(2) },
+  { field: "containerLogMaxWorkers", key: "containerLogMaxWorkers", check: integerCheck(1) },
+  {
+    field: "containerLogMonitorInterval",
+    key: "containerLogMonitorIntervalMs",
+    check: durationCheck({ positive: true }),
+  },
+  { field: "containerLogsDir", key: "containerLogsDir", check: absolutePathCheck },
   { field: "cpuCFSQuota", key: "cpuCFSQuota", check: booleanCheck },
   { field: "cpuCFSQuotaPeriod", key: "cpuCFSQuotaPeriodMs", check: durationCheck({ min: 1, max: 1000 }) },
   { field: "seccompDefault", key: "seccompDefault", check: booleanCheck },

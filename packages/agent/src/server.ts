@@ -20,6 +20,7 @@ import { isStreamingPath, type StreamingServer } from "@nodelet/streaming";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ConsoleRoutes } from "./console-routes.js";
+import type { ContainerLogsRoute } from "./container-logs-route.js";
 import { DASHBOARD_OPEN_PATHS } from "./dashboard/assets.js";
 import { isLoopbackAddress } from "./loopback.js";
 import { createRequestGuard, installRequestGuard, SERVER_LIMITS, sha256 } from "./request-guard.js";
@@ -50,6 +51,8 @@ export interface AgentServerOptions {
   requestTimeoutMs?: number | undefined;
   /** /exec, /attach and /portForward (streaming-targets.ts); upgrades to other paths get 404. */
   streaming?: StreamingServer | undefined;
+  /** GET /containerLogs/{namespace}/{pod}/{container} (container-logs-route.ts). */
+  containerLogs?: ContainerLogsRoute | undefined;
   /** The node console: /events, /watch, /node and the dashboard (console-routes.ts). */
   console?: ConsoleRoutes | undefined;
   /** Connections served at once (SERVER_LIMITS.maxConnections); more are closed on accept. */
@@ -138,6 +141,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     if (req.method !== "GET" && !head) {
       throw new HttpError(405, `method ${req.method ?? ""} not allowed`, { Allow: "GET, HEAD" });
     }
+    const logsStatus = await options.containerLogs?.handle(req, res, path, url);
+    if (logsStatus !== undefined) return logsStatus;
     const consoleStatus = await options.console?.handle(req, res, path, url);
     if (consoleStatus !== undefined) return consoleStatus;
     switch (path) {

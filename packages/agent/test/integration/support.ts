@@ -90,6 +90,8 @@ export async function makeDirs(prefix: string): Promise<Dirs> {
       "kind: KubeletConfiguration",
       "fileCheckFrequency: 1s",
       "syncFrequency: 2s",
+      // The legacy log symlinks stay in the test's directory, not in /var/log/containers.
+      `containerLogsDir: ${join(base, "containers")}`,
       "",
     ].join("\n"),
   );
