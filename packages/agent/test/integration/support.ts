@@ -399,6 +399,8 @@ export async function startChildAgent(
   child.stdout?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
+    // The agent logs to stderr (JSON when it is not a terminal), as the kubelet does.
+    logs.push(chunk.toString());
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
