@@ -4,6 +4,7 @@
 import { cpus } from "node:os";
 import { readTestEnv } from "@nodelet/testenv";
 import { agentSuite } from "./agent.bench.mjs";
+import { containerGCSuite } from "./container-gc.bench.mjs";
 import { criRemoteSuite } from "./cri-remote.bench.mjs";
 import { printTable, quick, writeResults } from "./harness.mjs";
 import { imageManagerSuite } from "./image-manager.bench.mjs";
@@ -14,6 +15,7 @@ import { streamingSuite } from "./streaming.bench.mjs";
 const suites = {
   "cri-remote": criRemoteSuite,
   kuberuntime: kuberuntimeSuite,
+  "container-gc": containerGCSuite,
   "image-manager": imageManagerSuite,
   agent: agentSuite,
   streaming: streamingSuite,
