@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { defineConfig } from "tsup";
 
 // The dashboard (dashboard/*.ts, xterm.js bundled in): built into dist/dashboard/ at package build
@@ -32,5 +33,16 @@ export default defineConfig({
       ],
       { stdio: "inherit" },
     );
+    // xterm.js ships source maps that name webpack:// sources, which the notices script cannot
+    // trace to a package: its two packages are added here.
+    for (const name of ["@xterm/xterm", "@xterm/addon-fit"]) {
+      const root = dirname(require.resolve(`${name}/package.json`));
+      const { version, license } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+      const text = readFileSync(join(root, "LICENSE"), "utf8").trim();
+      appendFileSync(
+        "dist/THIRD_PARTY_NOTICES.md",
+        `\n## ${name} ${version} (${license})\n\nCopied into dist/dashboard/app.js.\n\n\`\`\`text\n${text}\n\`\`\`\n`,
+      );
+    }
   },
 });
