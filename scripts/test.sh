@@ -20,6 +20,8 @@ pnpm testenv up
 
 echo "==> tests (unit and integration against containerd) on Node $(node --version), the machine's"
 pnpm run test:unit
+# The logs load test (a fast writer followed across rotations) alone, not beside every other suite.
+pnpm --filter @nodelet/logs run test:load
 echo "==> the kuberuntime integration suite through the CRI fault proxy (a pass-through must change nothing)"
 NODELET_CRI_FAULT_PROXY=1 pnpm --filter @nodelet/kuberuntime exec vitest run --project integration
 # Then on each other tested Node line (scripts/node-versions.sh), its bin first in PATH: pnpm,
