@@ -9,6 +9,7 @@ import { criRemoteSuite } from "./cri-remote.bench.mjs";
 import { printTable, quick, writeResults } from "./harness.mjs";
 import { imageManagerSuite } from "./image-manager.bench.mjs";
 import { kuberuntimeSuite } from "./kuberuntime.bench.mjs";
+import { logsSuite } from "./logs.bench.mjs";
 import { streamingSuite } from "./streaming.bench.mjs";
 
 /** Every suite by name, in the order they run. Each takes the testenv and returns rows. */
@@ -17,6 +18,7 @@ const suites = {
   kuberuntime: kuberuntimeSuite,
   "container-gc": containerGCSuite,
   "image-manager": imageManagerSuite,
+  logs: logsSuite,
   agent: agentSuite,
   streaming: streamingSuite,
 };

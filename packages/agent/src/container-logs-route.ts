@@ -162,8 +162,9 @@ export function createContainerLogsRoute(source: ContainerLogsSource): Container
       res.end();
       return 200;
     }
-    // The headers go out now: a following client sees the answer before the first line.
-    res.flushHeaders();
+    // A following client sees the answer before the first line; otherwise the headers go out
+    // with the first bytes (one write less).
+    if (options.follow) res.flushHeaders();
     const aborter = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) aborter.abort();
