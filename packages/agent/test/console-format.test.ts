@@ -20,7 +20,7 @@ function pod(status: V1Pod["status"], extra: Partial<V1Pod["spec"]> = {}): V1Pod
   return {
     metadata: { name: "web", namespace: "default", uid: "u1", creationTimestamp: "2026-12-01T11:00:00Z" },
     spec: { containers: [{ name: "c", image: "busybox" }], nodeName: "n1", ...extra },
-    status,
+    ...(status ? { status } : {}),
   };
 }
 

@@ -78,9 +78,8 @@ describe("the dashboard", () => {
     const row = page.locator(`#pods tr[data-pod="default/${LOGGER}"]`);
     await expect.poll(async () => (await row.textContent()) ?? "", { timeout: 60_000 }).toMatch(/Running/);
     // A marker on the window survives only if the page is never reloaded.
-    await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 42;
-    });
+    // (Expressions as text: this file is typed for Node, the page's globals are not in scope.)
+    await page.evaluate("window.marker = 42");
     await writeManifest(
       h.env,
       dirs.manifests,
@@ -88,7 +87,7 @@ describe("the dashboard", () => {
       podManifest("dash-new", [{ name: "main", command: RUN_UNTIL_TERM }]),
     );
     await page.waitForSelector(`#pods a:text-is("dash-new-${NODE_NAME}")`, WAIT);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate("window.marker")).toBe(42);
   });
 
   it("opens a pod's view: containers, events, and a log tail that follows", async () => {
@@ -133,7 +132,7 @@ describe("the dashboard", () => {
     await page.keyboard.press("Enter");
     await page.waitForSelector('h2:has-text("Pod dash-log")', WAIT);
     // Nothing wider than the screen but the tables and logs, which scroll inside their own boxes.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(1);
     for (const id of ["log-container", "exec-container"]) {
       expect(await page.locator(`label[for="${id}"]`).count()).toBe(1);
