@@ -4,6 +4,10 @@
 // parallel connections, WebSocket with ?port=), plain HTTP errors before any upgrade, and a client
 // that drops mid-stream.
 import { connect } from "node:net";
+import { PassThrough } from "node:stream";
+import { Exec, KubeConfig } from "@kubernetes/client-node";
+// Not re-exported by the package index; the class its Exec uses (the package has no exports map).
+import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js";
 import {
   attach,
   exec,
@@ -120,26 +124,35 @@ describe("exec through the agent", () => {
   });
 
   it("runs a TTY and resizes it", async () => {
-    const url = execUrl("shell", "main", ["sh", "-c", "sleep 1; stty size; read x; stty size"], {
+    // Every Enter prints the terminal's size: a resize that races the process's start is simply
+    // sent again, and the test waits for the size it asked for.
+    const url = execUrl("shell", "main", ["sh", "-c", "while read x; do stty size; done"], {
       input: "1",
       output: "1",
       tty: "1",
       error: "1",
     });
-    const session = await exec(url, {
-      stdin: true,
-      tty: true,
-      transport: "websocket",
-      initialSize: { width: 90, height: 30 },
-    });
+    const session = await exec(url, { stdin: true, tty: true, transport: "websocket" });
     let text = "";
     session.stdout?.on("data", (c: Buffer) => {
       text += c.toString();
     });
-    await waitFor("the first size", () => text.includes("30 90"), { timeoutMs: 60_000 });
-    session.resize({ width: 120, height: 44 });
-    session.stdin?.write("\r");
-    await waitFor("the second size", () => text.includes("44 120"), { timeoutMs: 60_000 });
+    for (const [width, height] of [
+      [90, 30],
+      [120, 44],
+    ] as const) {
+      await waitFor(
+        `the size ${height} ${width}`,
+        () => {
+          session.resize({ width, height });
+          session.stdin?.write("\r");
+          return text.includes(`${height} ${width}`);
+        },
+        { timeoutMs: 45_000, intervalMs: 500 },
+      );
+    }
+    // ^D at the start of a line: end of input for the loop, so the shell exits 0.
+    session.stdin?.write("\x04");
     expect(await session.exitCode).toBe(0);
   });
 
@@ -192,6 +205,56 @@ describe("exec through the agent", () => {
   });
 });
 
+describe("a third-party client", () => {
+  it("@kubernetes/client-node's WebSocket handler runs a command with stdin through /exec (v5 close of stdin)", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "agent", server: agent.api.baseUrl, skipTLSVerify: true }],
+      users: [{ name: "user" }],
+      contexts: [{ name: "ctx", cluster: "agent", user: "user" }],
+      currentContext: "ctx",
+    });
+    const handler = new WebSocketHandler(kc);
+    // Its Exec speaks the API server's path; the kubelet's (the agent's) is /exec/{ns}/{pod}/{container}.
+    const kubeletPaths = {
+      connect(path: string, text: never, binary: never) {
+        const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec\?(.*)$/.exec(path);
+        if (!m) throw new Error(`unexpected path ${path}`);
+        const query = new URLSearchParams(m[3]);
+        return handler.connect(`/exec/${m[1]}/${m[2]}/${query.get("container")}?${m[3]}`, text, binary);
+      },
+    };
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out = readAll(stdout);
+    const err = readAll(stderr);
+    const stdin = new PassThrough();
+    type Status = { status?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+    let resolveStatus!: (s: Status) => void;
+    const status = new Promise<Status>((resolve) => {
+      resolveStatus = resolve;
+    });
+    const ws = await new Exec(kc, kubeletPaths as never).exec(
+      ns,
+      `shell-${NODE_NAME}`,
+      "main",
+      ["sh", "-c", "cat; echo after; echo err >&2; exit 5"],
+      stdout,
+      stderr,
+      stdin,
+      false,
+      (s) => resolveStatus(s as Status),
+    );
+    expect(ws.protocol).toBe("v5.channel.k8s.io");
+    stdin.end("from-client-node\n");
+    const final = await status;
+    expect(await out).toBe("from-client-node\nafter\n");
+    expect(await err).toBe("err\n");
+    expect(final.status).toBe("Failure");
+    expect(final.details?.causes?.find((c) => c.reason === "ExitCode")?.message).toBe("5");
+  });
+});
+
 describe("attach through the agent", () => {
   it("attaches to a running container with stdin", async () => {
     const url = new URL(
@@ -210,10 +273,19 @@ describe("port-forward through the agent", () => {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: "127.0.0.1", port });
       const parts: Buffer[] = [];
-      socket.on("data", (c) => parts.push(c));
+      let halfClosed = false;
+      socket.on("data", (c) => {
+        parts.push(c);
+        // The upload is half-closed once the answer is in: containerd ends a forwarded connection
+        // about 1 s after one direction ends, which a loaded machine can outlast.
+        if (!halfClosed && Buffer.concat(parts).includes("hello-from-web")) {
+          halfClosed = true;
+          socket.end();
+        }
+      });
       socket.on("end", () => resolve(Buffer.concat(parts).toString()));
       socket.on("error", reject);
-      socket.end("GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n");
+      socket.write("GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n");
     });
   }
 

@@ -65,6 +65,31 @@ describe("exec", () => {
     expect(String((err as Error).message)).toMatch(/no such file|not found/i);
   });
 
+  it.each(["spdy", "websocket"] as const)(
+    "settles with a failure when the container is killed during the exec (%s)",
+    async (transport) => {
+      const victim = await startPod(rt, runId, `killed-${transport}-${runId}`, ["sleep", "3600"]);
+      const url = await execUrl(rt, victim.containerId, sh("echo started; sleep 600"));
+      const s = await exec(url, { transport });
+      let text = "";
+      s.stdout?.on("data", (c: Buffer) => {
+        text += c.toString();
+      });
+      s.stderr?.resume();
+      await waitFor("the command to start", async () => (text.includes("started") ? true : undefined));
+      await rt.service.stopContainer(victim.containerId, 0);
+      // A killed command ends with a non-zero exit code or a typed failure, never as a success.
+      const outcome = await s.exitCode.then(
+        (code) => code,
+        (err: unknown) => (isStreamingError(err) ? err.code : String(err)),
+      );
+      expect(outcome).not.toBe(0);
+      expect(
+        typeof outcome === "number" || Object.values(StreamingErrorCode).includes(outcome as never),
+      ).toBe(true);
+    },
+  );
+
   it("delivers stdin, its EOF, the output after it and the exit code over SPDY", async () => {
     const url = await execUrl(rt, pod.containerId, sh("cat; echo after; exit 7"), { stdin: true });
     const s = await exec(url, { stdin: true });
@@ -128,20 +153,32 @@ describe("exec", () => {
   );
 
   it.each(["spdy", "websocket"] as const)("runs a TTY and resizes it (%s)", async (transport) => {
-    const url = await execUrl(rt, pod.containerId, sh("sleep 1; stty size; read x; stty size"), {
+    // Every Enter prints the size: a resize racing the process's start is sent again until seen.
+    const url = await execUrl(rt, pod.containerId, sh("while read x; do stty size; done"), {
       stdin: true,
       tty: true,
     });
-    const s = await exec(url, { stdin: true, tty: true, transport, initialSize: { width: 100, height: 40 } });
+    const s = await exec(url, { stdin: true, tty: true, transport });
     expect(s.stderr).toBeNull();
     let text = "";
     s.stdout?.on("data", (c: Buffer) => {
       text += c.toString();
     });
-    await waitFor("the first size", async () => (text.includes("40 100") ? true : undefined));
-    s.resize({ width: 132, height: 50 });
-    s.stdin?.write("\r");
-    await waitFor("the second size", async () => (text.includes("50 132") ? true : undefined));
+    for (const [width, height] of [
+      [100, 40],
+      [132, 50],
+    ] as const) {
+      await waitFor(
+        `the size ${height} ${width}`,
+        async () => {
+          s.resize({ width, height });
+          s.stdin?.write("\r");
+          return text.includes(`${height} ${width}`) ? true : undefined;
+        },
+        45_000,
+      );
+    }
+    s.stdin?.write("\x04");
     expect(await s.exitCode).toBe(0);
   });
 });
@@ -186,11 +223,19 @@ describe("port-forward", () => {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: "127.0.0.1", port });
       const parts: Buffer[] = [];
-      socket.on("data", (c) => parts.push(c));
+      let halfClosed = false;
+      socket.on("data", (c) => {
+        parts.push(c);
+        // The upload is half-closed once the answer is in: containerd ends a forwarded connection
+        // about 1 s after one direction ends, which a loaded machine can outlast.
+        if (!halfClosed && Buffer.concat(parts).includes("hello-from-httpd")) {
+          halfClosed = true;
+          socket.end();
+        }
+      });
       socket.on("end", () => resolve(Buffer.concat(parts).toString()));
       socket.on("error", reject);
-      // A half-closed upload: the request, then EOF; the response must still come back.
-      socket.end("GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n");
+      socket.write("GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n");
     });
   }
 
