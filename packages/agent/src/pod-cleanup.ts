@@ -2,8 +2,9 @@
 // pkg/kubelet/kubelet_volumes.go): once a pod is gone and the runtime holds nothing of it, its
 // <root-dir>/pods/<uid> (emptyDir data, termination-message files, subPath sources) is removed.
 // Never through a symlink out of it, and never while something is mounted inside it.
-import { lstat, readdir, readFile, realpath, rmdir, unlink } from "node:fs/promises";
+import { readdir, readFile, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { removeTree } from "@nodelet/container-gc";
 import { errnoCode, errorMessage, type Logger } from "@nodelet/runtime-api";
 
 export interface PodDirCleanupOptions {
@@ -35,33 +36,6 @@ export function parseMountInfo(text: string): string[] {
     );
   }
   return points;
-}
-
-/** A removal that stopped at a mount point or a file system boundary. */
-export class MountedError extends Error {
-  readonly code = "PodDirectoryMounted";
-}
-
-/**
- * Removes `path` and what it holds without following a symlink: links are unlinked, directories
- * are entered only when lstat says they are directories on the same device (another device is a
- * mount, and the removal stops there).
- */
-export async function removeTree(path: string, device?: number): Promise<void> {
-  let info: Awaited<ReturnType<typeof lstat>>;
-  try {
-    info = await lstat(path);
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return;
-    throw err;
-  }
-  if (!info.isDirectory()) {
-    await unlink(path);
-    return;
-  }
-  if (device !== undefined && info.dev !== device) throw new MountedError(`${path} is a mount point`);
-  for (const name of await readdir(path)) await removeTree(join(path, name), info.dev);
-  await rmdir(path);
 }
 
 /**

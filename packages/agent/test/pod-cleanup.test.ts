@@ -1,11 +1,12 @@
 import { lstat, mkdir, mkdtemp, readdir, realpath, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeTree } from "@nodelet/container-gc";
 import { noopLogger } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
-import { createAgentPodState, gcPolicyOf } from "../src/gc-loops.js";
 import { parseFlags } from "../src/flags.js";
-import { cleanupPodDirectories, parseMountInfo, removeTree } from "../src/pod-cleanup.js";
+import { createAgentPodState, gcPolicyOf } from "../src/gc-loops.js";
+import { cleanupPodDirectories, parseMountInfo } from "../src/pod-cleanup.js";
 
 async function tree() {
   const root = await realpath(await mkdtemp(join(tmpdir(), "nodelet-pod-cleanup-")));
@@ -69,14 +70,14 @@ describe("cleanupPodDirectories", () => {
     const procDev = (await lstat("/proc")).dev;
     expect(procDev).not.toBe((await lstat(dir)).dev);
     await expect(removeTree("/proc/self/fdinfo", (await lstat(dir)).dev)).rejects.toMatchObject({
-      code: "PodDirectoryMounted",
+      code: "Mounted",
     });
   });
 
   it("parses mount points with their escapes", () => {
-    expect(parseMountInfo("36 35 98:0 /mnt1 /mnt/a\\040b rw,noatime master:1 - ext3 /dev/root rw\n")).toEqual([
-      "/mnt/a b",
-    ]);
+    expect(parseMountInfo("36 35 98:0 /mnt1 /mnt/a\\040b rw,noatime master:1 - ext3 /dev/root rw\n")).toEqual(
+      ["/mnt/a b"],
+    );
   });
 });
 

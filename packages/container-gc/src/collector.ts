@@ -23,7 +23,7 @@ import {
   isDanglingSymlink,
   listDirectory,
   podUidFromLogDirectory,
-  removeLogDirectory,
+  removeTree,
 } from "./log-dirs.js";
 import { containerGCMetrics, type GCMetrics, type GCObject } from "./metrics.js";
 import { validateGCPolicy } from "./policy.js";
@@ -171,7 +171,7 @@ export function createContainerGC(options: ContainerGCOptions): ContainerGC {
         dirs,
         "pod_log_dir",
         (d) => d,
-        (d) => removeLogDirectory(join(options.podLogsDirectory, d)),
+        (d) => removeTree(join(options.podLogsDirectory, d)),
       );
     }
 
@@ -196,7 +196,7 @@ export function createContainerGC(options: ContainerGCOptions): ContainerGC {
         links,
         "legacy_log_symlink",
         (n) => n,
-        (n) => removeLogDirectory(join(legacy, n)),
+        (n) => removeTree(join(legacy, n)),
       );
     }
 

@@ -1,6 +1,7 @@
 // Pod log directories and legacy log symlinks. Follows evictPodLogsDirectories and
 // getContainerIDFromLegacyLogSymlink in pkg/kubelet/kuberuntime/kuberuntime_gc.go and helpers.go.
-import { lstat, readdir, rm, stat, unlink } from "node:fs/promises";
+import { lstat, readdir, rmdir, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import { errnoCode } from "@nodelet/runtime-api";
 
 /** The pod UID of a pod log directory `<namespace>_<name>_<uid>`: its last `_` segment. */
@@ -31,11 +32,17 @@ export async function listDirectory(dir: string): Promise<string[]> {
   }
 }
 
+/** A removal that stopped at a mount point (a directory on another device). */
+export class MountedError extends Error {
+  readonly code = "Mounted";
+}
+
 /**
- * Removes a pod log directory. A symlink in its place is unlinked, never followed; inside, fs.rm
- * unlinks symlinks rather than following them.
+ * Removes `path` and what it holds without following a symlink: a link (at `path` or inside) is
+ * unlinked, a directory is entered only when lstat says it is one on the same device as its parent
+ * (another device is a mount: the removal stops there with MountedError). Gone already = done.
  */
-export async function removeLogDirectory(path: string): Promise<void> {
+export async function removeTree(path: string, device?: number): Promise<void> {
   let info: Awaited<ReturnType<typeof lstat>>;
   try {
     info = await lstat(path);
@@ -47,7 +54,9 @@ export async function removeLogDirectory(path: string): Promise<void> {
     await unlink(path);
     return;
   }
-  await rm(path, { recursive: true, force: true });
+  if (device !== undefined && info.dev !== device) throw new MountedError(`${path} is a mount point`);
+  for (const name of await readdir(path)) await removeTree(join(path, name), info.dev);
+  await rmdir(path);
 }
 
 /** A symlink whose target does not exist (dangling); false for anything else or when it is gone. */

@@ -9,7 +9,7 @@ export interface MemoryRuntime extends ContainerGCRuntime {
   /** Ids whose removal (or kill, with "kill:" prefix) fails. */
   failing: Set<string>;
   /** Called during each removal (to advance a manual clock, say). */
-  onRemove?: () => void;
+  onRemove?: (() => void) | undefined;
 }
 
 export function memoryRuntime(): MemoryRuntime {
