@@ -61,6 +61,7 @@ export class SpdySession extends EventEmitter implements StreamSink {
   #drainWaiters: (() => void)[] = [];
   #closed = false;
   #goawaySent = false;
+  #corked = false;
   /** The peer said GOAWAY: it closes soon, so nothing more is written (see #write). */
   #goawayReceived = false;
   /** Set once the session has ended, with its cause when it was not an orderly close. */
@@ -168,10 +169,10 @@ export class SpdySession extends EventEmitter implements StreamSink {
     }
     const socket = this.#socket;
     let ok = true;
+    this.#batch();
     if (chunk.length === 0) {
       ok = socket.write(dataFrameHead(streamId, fin ? FLAG_FIN : 0, 0));
     } else {
-      socket.cork();
       for (let off = 0; off < chunk.length; off += MAX_DATA_FRAME) {
         const piece =
           off === 0 && chunk.length <= MAX_DATA_FRAME ? chunk : chunk.subarray(off, off + MAX_DATA_FRAME);
@@ -179,7 +180,6 @@ export class SpdySession extends EventEmitter implements StreamSink {
         socket.write(dataFrameHead(streamId, fin && last ? FLAG_FIN : 0, piece.length));
         ok = socket.write(piece);
       }
-      socket.uncork();
     }
     if (ok || this.#closed) done();
     else this.#drainWaiters.push(() => done());
@@ -318,11 +318,27 @@ export class SpdySession extends EventEmitter implements StreamSink {
 
   // --- outgoing and end ----------------------------------------------------------------------
 
+  /**
+   * Frames written in one tick leave in one writev: the socket stays corked until the next tick
+   * (a relay writes a frame per received chunk, several per read).
+   */
+  #batch(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.#socket.uncork();
+    });
+  }
+
   #write(frame: Buffer): void {
     // After the peer's GOAWAY it closes its socket: a frame arriving there would be answered with
     // a TCP reset that discards what we have not read yet (containerd sends the status, RSTs,
     // GOAWAY and closes at once).
-    if (!this.#closed && !this.#goawayReceived) this.#socket.write(frame);
+    if (this.#closed || this.#goawayReceived) return;
+    this.#batch();
+    this.#socket.write(frame);
   }
 
   #sendGoaway(status: number): void {
