@@ -131,7 +131,7 @@ describe("container garbage collection in the agent", () => {
         const exited = (await h.containers(uid)).filter((c) => c.state !== ContainerState.CONTAINER_RUNNING);
         return exited.length === 1;
       },
-      { timeoutMs: 120_000, intervalMs: 250 },
+      { timeoutMs: 180_000, intervalMs: 250 },
     );
     // Never reused, never lower.
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1] as number);
@@ -141,7 +141,7 @@ describe("container garbage collection in the agent", () => {
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
     await unlink(join(dirs.manifests, "crash.yaml"));
     await waitForNothingLeft(uid);
-  });
+  }, 300_000);
 
   it("leaves no container, sandbox, log directory or pod directory of a deleted pod", async () => {
     const api = agent?.api as AgentApi;
@@ -153,7 +153,7 @@ describe("container garbage collection in the agent", () => {
     await unlink(join(dirs.manifests, "doomed.yaml"));
     await api.waitForGone("doomed", 60_000);
     await waitForNothingLeft(uid);
-  });
+  }, 180_000);
 
   it("removes nothing of a pod recreated under the same name", async () => {
     const api = agent?.api as AgentApi;
@@ -186,7 +186,7 @@ describe("container garbage collection in the agent", () => {
     expect(await leftovers(newUid)).toMatchObject({ sandboxes: 1, containers: 1, logDirs: 1, podDir: 1 });
     await unlink(join(dirs.manifests, "same.yaml"));
     await waitForNothingLeft(newUid);
-  });
+  }, 240_000);
 
   it("collects the leftovers of pods deleted while the agent was down", async () => {
     let api = agent?.api as AgentApi;
@@ -208,5 +208,5 @@ describe("container garbage collection in the agent", () => {
       containers: 1,
       podDir: 1,
     });
-  });
+  }, 240_000);
 });

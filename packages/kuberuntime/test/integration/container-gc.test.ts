@@ -154,7 +154,7 @@ describe("container garbage collection against containerd", () => {
     expect(counts).toEqual([0, 1, 2, 3, 4]);
     const status = await h.status(pod);
     expect(status.containerStatuses.length).toBe(1);
-  });
+  }, 180_000);
 
   it("removes every container, sandbox and the log directory of a deleted pod", async () => {
     const pod = h.pod("deleted", [busybox(h.env, "app", ["sleep", "3600"])]);
@@ -181,7 +181,7 @@ describe("container garbage collection against containerd", () => {
     expect(await containersOf(pod)).toEqual([]);
     expect(await sandboxesOf(pod)).toEqual([]);
     expect((await readdir(h.podLogsDir)).filter((d) => d.endsWith(`_${pod.metadata.uid}`))).toEqual([]);
-  });
+  }, 180_000);
 
   it("shares maxContainers fairly between pods", async () => {
     const [a, b, c] = ["fair-a", "fair-b", "fair-c"].map((n) => h.pod(n, []));
@@ -197,7 +197,7 @@ describe("container garbage collection against containerd", () => {
     for (const pod of [a, b, c]) for (const s of await sandboxesOf(pod)) await h.runtime.stopPodSandbox(s.id);
     await collector([a, b, c], []).garbageCollect(DEFAULT_GC_POLICY, true, false);
     expect([...(await containersOf(a)), ...(await sandboxesOf(b))]).toEqual([]);
-  });
+  }, 180_000);
 
   it("respects minAge", async () => {
     const pod = h.pod("min-age", []);
@@ -273,5 +273,5 @@ describe("container garbage collection against containerd", () => {
     const status = await h.status(fresh);
     expect(status.containerStatuses.map((c) => c.state)).toEqual(["running"]);
     expect(status.sandboxStatuses.length).toBe(1);
-  });
+  }, 180_000);
 });
