@@ -9,7 +9,7 @@
 // background per container; the newest rotated file stays raw, as readers may still be on it.
 
 import { createReadStream, createWriteStream } from "node:fs";
-import { readdir, rename, rm, stat, symlink, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, symlink, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -368,8 +368,9 @@ export function createLogManager(options: LogManagerOptions): LogManager {
     if (dir === undefined) return;
     const link = join(dir, legacyLogSymlinkName(c.podName, c.podNamespace, c.containerName, c.containerId));
     try {
-      // The kubelet links only a log that exists.
+      // The kubelet links only a log that exists, and makes the directory when it starts.
       if (!(await exists(c.logPath))) return;
+      await mkdir(dir, { recursive: true, mode: 0o755 });
       await removeIfPresent(link);
       await symlink(c.logPath, link);
       symlinks.set(c.containerId, link);

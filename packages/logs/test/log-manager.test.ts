@@ -131,7 +131,10 @@ describe("log manager", () => {
     await writeFile(`${logPath}.20261201-000000.gz`, "x");
     await writeFile(other, "x");
     const { service } = fakeRuntime(new Map([["abc", { logPath, running: true }]]));
-    const manager = createLogManager({ runtimeService: service, legacyLogDirectory: legacy });
+    const manager = createLogManager({
+      runtimeService: service,
+      legacyLogDirectory: join(legacy, "containers"),
+    });
     await manager.containerStarted({
       containerId: "abc",
       podName: "pod",
@@ -139,7 +142,7 @@ describe("log manager", () => {
       containerName: "app",
       logPath,
     });
-    const link = join(legacy, "pod_ns_app-abc.log");
+    const link = join(legacy, "containers", "pod_ns_app-abc.log");
     expect(readlinkSync(link)).toBe(logPath);
     await manager.clean("abc");
     expect(existsSync(link)).toBe(false);
