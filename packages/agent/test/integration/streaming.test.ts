@@ -18,6 +18,7 @@ import {
   WS_V5,
 } from "@nodelet/streaming";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runClientVerb } from "../../src/client/index.js";
 import {
   allRunning,
   closeAgentSuite,
@@ -252,6 +253,53 @@ describe("a third-party client", () => {
     expect(await err).toBe("err\n");
     expect(final.status).toBe("Failure");
     expect(final.details?.causes?.find((c) => c.reason === "ExitCode")?.message).toBe("5");
+  });
+});
+
+describe("the CLI verbs", () => {
+  async function run(
+    argv: string[],
+    input = "",
+  ): Promise<{ code: number | undefined; out: string; err: string }> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out = readAll(stdout);
+    const err = readAll(stderr);
+    const stdin = new PassThrough();
+    stdin.end(input);
+    const code = await runClientVerb(argv, { stdout, stderr, stdin, signal: new AbortController().signal });
+    stdout.end();
+    stderr.end();
+    return { code, out: await out, err: await err };
+  }
+
+  it("nodelet exec passes the command's exit code through, with -i stdin and its EOF", async () => {
+    const server = ["--server", agent.api.baseUrl, "-n", ns];
+    const plain = await run([
+      "exec",
+      ...server,
+      `shell-${NODE_NAME}`,
+      "--",
+      "sh",
+      "-c",
+      "echo hi; echo oops >&2; exit 5",
+    ]);
+    expect(plain).toEqual({ code: 5, out: "hi\n", err: "oops\n" });
+    const piped = await run(
+      ["exec", ...server, "-i", `shell-${NODE_NAME}`, "--", "sh", "-c", "cat; exit 3"],
+      "typed\n",
+    );
+    expect(piped).toMatchObject({ code: 3, out: "typed\n" });
+  });
+
+  it("nodelet exec and port-forward refuse bad input with exit code 1 or 2, naming the problem", async () => {
+    const server = ["--server", agent.api.baseUrl, "-n", ns];
+    const unknown = await run(["exec", ...server, "-c", "main", "nope", "--", "true"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain("nope");
+    const badPort = await run(["port-forward", ...server, `web-${NODE_NAME}`, "80:99999"]);
+    expect(badPort.code).toBe(2);
+    expect(badPort.err).toContain("80:99999");
   });
 });
 
