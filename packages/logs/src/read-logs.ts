@@ -8,9 +8,10 @@
 // in order before the live file; it ends when the container is no longer running and everything is
 // read, or when the signal aborts.
 
-import { constants, type Stats } from "node:fs";
+import { constants, createReadStream, type Stats } from "node:fs";
 import { type FileHandle, open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { createGunzip } from "node:zlib";
 import { type Clock, ErrorCode, errnoCode, NodeletError, systemClock } from "@nodelet/runtime-api";
 import {
   compareLogTime,
@@ -64,7 +65,7 @@ const NEWLINE_BUFFER = Buffer.from("\n");
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 /** Partial content held for one entry before it is written unjoined. */
 const MAX_HELD_PARTIAL_BYTES = 1024 * 1024;
-const ROTATED_SUFFIX = /^\.\d{8}-\d{6}$/;
+const ROTATED_NAME = /^\.(\d{8}-\d{6})(\.gz)?$/;
 
 /** Waits for 'drain' (or the writable's end, or the abort) when write() asked for it. */
 async function write(w: NodeJS.WritableStream, data: Buffer, signal: AbortSignal | undefined): Promise<void> {
@@ -277,18 +278,59 @@ async function statOrUndefined(path: string): Promise<Stats | undefined> {
 
 /**
  * The files that came after the file with inode `ino`, oldest first: the rotated `<path>.<time>`
- * files newer than it (still uncompressed), then `path` itself. When the old file is no longer
- * among the rotated ones, only `path` (what was rotated in between is lost, as with the kubelet).
+ * files newer than it (a compressed one as its `.gz`), then `path` itself. When the old file is no
+ * longer among the raw rotated ones, only `path` (what was rotated in between is lost, as with the
+ * kubelet).
  */
-async function successors(path: string, ino: number): Promise<string[]> {
+async function successors(path: string, ino: number): Promise<{ path: string; gz: boolean }[]> {
   const dir = dirname(path);
   const base = basename(path);
-  const rotated = (await readdir(dir))
-    .filter((n) => n.startsWith(base) && ROTATED_SUFFIX.test(n.slice(base.length)))
-    .sort();
-  const inodes = await Promise.all(rotated.map(async (n) => (await statOrUndefined(join(dir, n)))?.ino));
-  const index = inodes.indexOf(ino);
-  return [...(index < 0 ? [] : rotated.slice(index + 1).map((n) => join(dir, n))), path];
+  const bySuffix = new Map<string, { raw: boolean; gz: boolean }>();
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(base)) continue;
+    const m = ROTATED_NAME.exec(name.slice(base.length));
+    if (m?.[1] === undefined) continue;
+    const entry = bySuffix.get(m[1]) ?? { raw: false, gz: false };
+    if (m[2] === undefined) entry.raw = true;
+    else entry.gz = true;
+    bySuffix.set(m[1], entry);
+  }
+  const suffixes = [...bySuffix.keys()].sort();
+  let index = -1;
+  for (const [i, suffix] of suffixes.entries()) {
+    if (!bySuffix.get(suffix)?.raw) continue;
+    if ((await statOrUndefined(join(dir, `${base}.${suffix}`)))?.ino === ino) index = i;
+  }
+  const rotated =
+    index < 0
+      ? []
+      : suffixes.slice(index + 1).map((suffix) => {
+          const raw = bySuffix.get(suffix)?.raw === true;
+          return { path: join(dir, `${base}.${suffix}${raw ? "" : ".gz"}`), gz: !raw };
+        });
+  return [...rotated, { path, gz: false }];
+}
+
+/** A compressed rotated file, whole, into the writer; false when it is gone. */
+async function readCompressed(path: string, writer: LineWriter, signal?: AbortSignal): Promise<boolean> {
+  const input = createReadStream(path);
+  const gunzip = createGunzip();
+  input.on("error", (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) {
+      writer.push(chunk as Buffer);
+      await writer.flush(signal);
+      if (writer.done || signal?.aborted) break;
+    }
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return false;
+    throw err;
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
 }
 
 /** Writes the container's log at `path` to stdout and stderr (the same writable is fine). */
@@ -325,14 +367,19 @@ export async function readLogs(
         // more after a poll interval, then every successor in order, the live file last.
         await clock.sleep(poll, signal).catch(() => undefined);
         offset = await readToEnd(file, offset, writer, signal);
-        const next = await successors(path, info.ino);
-        for (const name of next) {
+        const nextFiles = await successors(path, info.ino);
+        for (const next of nextFiles) {
           if (writer.done || signal?.aborted) break;
+          if (next.gz) {
+            writer.resetCarry();
+            if (await readCompressed(next.path, writer, signal)) writer.result.rotations += 1;
+            continue;
+          }
           let handle: FileHandle;
           try {
-            handle = await openLog(name);
+            handle = await openLog(next.path);
           } catch (err) {
-            // Compressed or removed before it could be read: skipped (it is lost, as with the kubelet).
+            // Compressed or removed before it could be read: skipped (lost, as with the kubelet).
             if (err instanceof NodeletError && err.code === ErrorCode.NotFound) continue;
             throw err;
           }

@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
-import { appendFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { readLogs } from "../src/index.js";
 import { cri, Sink, tempDir } from "./support.js";
@@ -56,6 +57,30 @@ describe("readLogs follow", () => {
     expect(out.text()).toBe(lines(0, 45).replaceAll(`${T} stdout F `, ""));
     expect(result.rotations).toBe(3);
     expect(openFds()).toBe(fdsBefore);
+  });
+
+  it("reads a successor that was compressed before the reader got to it", async () => {
+    const dir = tempDir();
+    const path = join(dir, "0.log");
+    await writeFile(path, lines(0, 5));
+    let running = true;
+    const out = new Sink();
+    const reading = readLogs(path, out, out, {
+      follow: true,
+      isRunning: async () => running,
+      pollIntervalMs: 10,
+      runningCheckIntervalMs: 10,
+    });
+    await waitFor("the first lines", () => out.text().includes("line 4\n"));
+    // Two rotations, and the middle file compressed (as the manager does with all but the newest).
+    await rename(path, `${path}.20261202-100001`);
+    await writeFile(`${path}.20261202-100002.gz`, gzipSync(lines(5, 10)));
+    await writeFile(path, lines(10, 15));
+    await waitFor("the compressed successor and the live file", () => out.text().includes("line 14\n"));
+    running = false;
+    await reading;
+    await unlink(`${path}.20261202-100001`);
+    expect(out.text()).toBe(lines(0, 15).replaceAll(`${T} stdout F `, ""));
   });
 
   it("stops on abort without leaking the file", async () => {
