@@ -1,9 +1,9 @@
 export type { Agent, AgentOptions } from "./agent.js";
 export { createAgent } from "./agent.js";
 export type { NodeletConfig } from "./config.js";
+export { loadConfigFile } from "./config.js";
 export type { ContainerLogsRoute, ContainerLogsSource } from "./container-logs-route.js";
 export { createContainerLogsRoute, parseLogOptions } from "./container-logs-route.js";
-export { loadConfigFile } from "./config.js";
 export type { ParsedFlags, ResolvedConfig } from "./flags.js";
 export { parseFlags, resolveConfig } from "./flags.js";
 export type { Logger, LoggerOptions, RecordedEvent } from "./logging.js";
