@@ -73,7 +73,7 @@ async function gcPasses(api: AgentApi): Promise<number> {
 
 const nothing = { sandboxes: 0, containers: 0, logDirs: 0, podDir: 0 };
 
-async function waitForNothingLeft(uid: string, timeoutMs = 60_000): Promise<void> {
+async function waitForNothingLeft(uid: string, timeoutMs = 150_000): Promise<void> {
   await waitFor(
     `nothing left of pod ${uid}`,
     async () => JSON.stringify(await leftovers(uid)) === JSON.stringify(nothing),
@@ -153,7 +153,7 @@ describe("container garbage collection in the agent", () => {
     await unlink(join(dirs.manifests, "doomed.yaml"));
     await api.waitForGone("doomed", 60_000);
     await waitForNothingLeft(uid);
-  }, 180_000);
+  }, 300_000);
 
   it("removes nothing of a pod recreated under the same name", async () => {
     const api = agent?.api as AgentApi;
@@ -186,7 +186,7 @@ describe("container garbage collection in the agent", () => {
     expect(await leftovers(newUid)).toMatchObject({ sandboxes: 1, containers: 1, logDirs: 1, podDir: 1 });
     await unlink(join(dirs.manifests, "same.yaml"));
     await waitForNothingLeft(newUid);
-  }, 240_000);
+  }, 360_000);
 
   it("collects the leftovers of pods deleted while the agent was down", async () => {
     let api = agent?.api as AgentApi;
@@ -208,5 +208,5 @@ describe("container garbage collection in the agent", () => {
       containers: 1,
       podDir: 1,
     });
-  }, 240_000);
+  }, 360_000);
 });
