@@ -21,7 +21,12 @@ import {
 } from "./support.js";
 
 const CHROMIUM = "/usr/lib/chromium/chromium";
-const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs/dashboard-pod-view.png");
+// The test artifact goes under the repository's .state/ (ignored); NODELET_UPDATE_SCREENSHOT=1
+// writes the README's copy in docs/ instead, so a test run never dirties the tree.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SCREENSHOT = process.env.NODELET_UPDATE_SCREENSHOT
+  ? resolve(HERE, "../../docs/dashboard-pod-view.png")
+  : resolve(HERE, "../../../../.state/test-artifacts/dashboard-pod-view.png");
 const WAIT = { timeout: 60_000 };
 
 let h: RuntimeHarness;
