@@ -10,7 +10,12 @@ import {
   type GCMetrics,
 } from "@nodelet/container-gc";
 import { createImageGCManager } from "@nodelet/image-manager";
-import type { ContainerGCSettings, KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
+import {
+  type ContainerGCSettings,
+  isManagedByNodelet,
+  type KubeGenericRuntimeManager,
+  LABEL_MANAGED_BY,
+} from "@nodelet/kuberuntime";
 import type {
   Clock,
   GCPolicy,
@@ -71,7 +76,11 @@ export function createAgentPodState(deps: AgentPodStateDeps): PodStateProvider {
 }
 
 export interface AgentContainerGCOptions extends AgentPodStateDeps {
-  config: ContainerGCConfig & { rootDir: string; containerLogsDir?: string | undefined };
+  config: ContainerGCConfig & {
+    rootDir: string;
+    containerLogsDir?: string | undefined;
+    adoptUnlabelledPods?: boolean | undefined;
+  };
   logger: Logger;
   registry: Registry;
   /** Where mounts are read (tests); default /proc/self/mountinfo. */
@@ -96,6 +105,14 @@ export function createAgentContainerGC(options: AgentContainerGCOptions): AgentC
     settings: {
       podStateProvider: podState,
       ...(options.config.containerLogsDir ? { legacyLogsDirectory: options.config.containerLogsDir } : {}),
+      // GC removes only what nodelet created; with adoptUnlabelledPods also an earlier nodelet's
+      // unlabelled objects (see ownership.ts), never another owner's.
+      ...(options.config.adoptUnlabelledPods === true
+        ? {
+            owns: (labels: Readonly<Record<string, string>>) =>
+              labels[LABEL_MANAGED_BY] !== undefined ? isManagedByNodelet(labels) : true,
+          }
+        : {}),
     },
     policy,
     async run(runtime) {

@@ -12,7 +12,7 @@ import {
   type PodStateProvider,
 } from "@nodelet/runtime-api";
 import { deleteContainer, killContainer } from "./container-kill.js";
-import { getContainerInfoFromLabels } from "./labels.js";
+import { getContainerInfoFromLabels, LABEL_MANAGED_BY, MANAGED_BY_NODELET } from "./labels.js";
 import type { RuntimeContext } from "./runtime-context.js";
 
 /** Options of the manager's container GC (Runtime.garbageCollect). */
@@ -28,7 +28,17 @@ export interface ContainerGCSettings {
   concurrency?: number | undefined;
   /** A pass starts no removal after this (default 50 s). */
   passTimeoutMs?: number | undefined;
+  /**
+   * Which sandboxes and containers are this manager's to collect, by their labels. Default: those
+   * carrying nodelet's ownership label. Nothing else is removed, and a pod with anything not owned
+   * (a real kubelet's on a shared runtime) keeps its log directory too.
+   */
+  owns?: ((labels: Readonly<Record<string, string>>) => boolean) | undefined;
 }
+
+/** The default of ContainerGCSettings.owns: created by nodelet (kuberuntime's ownership label). */
+export const isManagedByNodelet = (labels: Readonly<Record<string, string>>): boolean =>
+  labels[LABEL_MANAGED_BY] === MANAGED_BY_NODELET;
 
 const keepEverything: PodStateProvider = {
   shouldPodContentBeRemoved: () => false,
@@ -50,12 +60,41 @@ function containerState(state: ContainerState): GCContainer["state"] {
 
 const gone = (err: unknown) => isNodeletError(err, ErrorCode.NotFound);
 
-/** The runtime side of container GC over the manager's CRI service. */
-export function createContainerGCRuntime(ctx: RuntimeContext): ContainerGCRuntime {
+/** What an owned view of the runtime left out: the pods of the objects it skipped. */
+interface SkippedPods {
+  containers: Set<string>;
+  sandboxes: Set<string>;
+}
+
+/**
+ * The runtime side of container GC over the manager's CRI service. With `owns`, the lists hold
+ * only the objects it accepts, and `skipped` collects the pod UIDs of the others (per list kind,
+ * as of the last call).
+ */
+export function createContainerGCRuntime(
+  ctx: RuntimeContext,
+  owns?: (labels: Readonly<Record<string, string>>) => boolean,
+  skipped?: SkippedPods,
+): ContainerGCRuntime {
   const runtime = ctx.runtimeService;
+  const keep = <T extends { labels: Record<string, string> }>(
+    items: readonly T[],
+    uidOf: (item: T) => string,
+    into: Set<string> | undefined,
+  ): T[] => {
+    if (!owns) return [...items];
+    into?.clear();
+    return items.filter((item) => {
+      if (owns(item.labels)) return true;
+      into?.add(uidOf(item));
+      return false;
+    });
+  };
   return {
     async listContainers() {
-      return (await runtime.listContainers()).map((c) => {
+      const all = await runtime.listContainers();
+      const owned = keep(all, (c) => getContainerInfoFromLabels(c.labels).podUid, skipped?.containers);
+      return owned.map((c) => {
         const info = getContainerInfoFromLabels(c.labels);
         return {
           id: c.id,
@@ -68,7 +107,9 @@ export function createContainerGCRuntime(ctx: RuntimeContext): ContainerGCRuntim
       });
     },
     async listSandboxes() {
-      return (await runtime.listPodSandbox()).map((s) => ({
+      const all = await runtime.listPodSandbox();
+      const owned = keep(all, (s) => s.metadata?.uid ?? "", skipped?.sandboxes);
+      return owned.map((s) => ({
         id: s.id,
         podUid: s.metadata?.uid ?? "",
         ready: s.state === PodSandboxState.SANDBOX_READY,
@@ -101,15 +142,23 @@ export function createContainerGCRuntime(ctx: RuntimeContext): ContainerGCRuntim
   };
 }
 
-/** The collector behind Runtime.garbageCollect. */
+/**
+ * The collector behind Runtime.garbageCollect. It sees only the objects `settings.owns` accepts,
+ * and never removes anything of a pod that has an object it does not own.
+ */
 export function createRuntimeContainerGC(
   ctx: RuntimeContext,
-  gcRuntime: ContainerGCRuntime,
   settings: ContainerGCSettings = {},
 ): ContainerGC {
+  const skipped: SkippedPods = { containers: new Set(), sandboxes: new Set() };
+  const foreign = (uid: string) => skipped.containers.has(uid) || skipped.sandboxes.has(uid);
+  const podState = settings.podStateProvider ?? keepEverything;
   return createContainerGC({
-    runtime: gcRuntime,
-    podState: settings.podStateProvider ?? keepEverything,
+    runtime: createContainerGCRuntime(ctx, settings.owns ?? isManagedByNodelet, skipped),
+    podState: {
+      shouldPodContentBeRemoved: (uid) => !foreign(uid) && podState.shouldPodContentBeRemoved(uid),
+      shouldPodRuntimeBeRemoved: (uid) => !foreign(uid) && podState.shouldPodRuntimeBeRemoved(uid),
+    },
     podLogsDirectory: ctx.podLogsDirectory,
     legacyLogsDirectory: settings.legacyLogsDirectory,
     clock: ctx.clock,

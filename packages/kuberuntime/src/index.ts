@@ -4,7 +4,7 @@ export { hashContainer } from "./container-hash.js";
 export { MINIMUM_GRACE_PERIOD_SECONDS, terminationGracePeriod } from "./container-kill.js";
 export { logContainerId } from "./container-logs.js";
 export { restartCountFromLogDir } from "./container-start.js";
-export type { ContainerGCSettings } from "./gc.js";
+export { type ContainerGCSettings, isManagedByNodelet } from "./gc.js";
 export type { AnnotatedContainerInfo, LabeledContainerInfo } from "./labels.js";
 export {
   ANNOTATION_CONTAINER_HASH,

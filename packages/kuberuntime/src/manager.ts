@@ -67,7 +67,10 @@ export interface KubeGenericRuntimeManager extends KubeGenericRuntime {
   /** The CRI services as wrapped (instrumented when a registry was given). */
   readonly runtimeService: RuntimeService;
   readonly imageService: ImageManagerService;
-  /** What Runtime.garbageCollect works through: the CRI lists, and removal with logs (see @nodelet/container-gc). */
+  /**
+   * The CRI lists and removal with logs (see @nodelet/container-gc), over every object on the
+   * runtime; Runtime.garbageCollect works through an owned view of it (ContainerGCSettings.owns).
+   */
   readonly containerGCRuntime: ContainerGCRuntime;
   /** Runtime.garbageCollect (one pass, with the options' containerGC settings), resolving with what it removed. */
   runContainerGC(
@@ -146,7 +149,7 @@ class Manager implements KubeGenericRuntimeManager {
       metrics: options.registry ? startMetrics(options.registry) : undefined,
     };
     this.containerGCRuntime = createContainerGCRuntime(this.#ctx);
-    this.#gc = createRuntimeContainerGC(this.#ctx, this.containerGCRuntime, options.containerGC);
+    this.#gc = createRuntimeContainerGC(this.#ctx, options.containerGC);
   }
 
   // --- Runtime: identity and state ---------------------------------------------------------

@@ -2,10 +2,11 @@
 // ContainerGCRuntime reads the kubelet's labels, removes logs through the log manager before the
 // container (kuberuntime_container.go removeContainer), stops a sandbox before removing it, and
 // keeps everything of pods the pod state provider does not call gone.
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_GC_POLICY } from "@nodelet/container-gc";
+import { ContainerConfig, ImageSpec, PodSandboxConfig } from "@nodelet/cri-api";
 import { createFakeRuntime } from "@nodelet/cri-testing";
 import { createBackoff, ErrorCode, isNodeletError, type V1Pod } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
@@ -22,11 +23,12 @@ const pod: V1Pod = {
 async function setup(gone: Set<string>) {
   const fake = createFakeRuntime();
   const cleaned: string[] = [];
+  const logsDir = mkdtempSync(join(tmpdir(), "nodelet-kr-gc-logs-"));
   const manager = await createKubeGenericRuntimeManager({
     runtimeService: fake,
     imageService: fake,
     rootDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-gc-root-")),
-    podLogsDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-gc-logs-")),
+    podLogsDirectory: logsDir,
     keyring: { lookup: async () => [] },
     cgroupV1: false,
     logManager: {
@@ -51,7 +53,7 @@ async function setup(gone: Set<string>) {
     const current = (await status()).containerStatuses[0];
     fake.exitContainer(current?.id.id ?? "", 1);
   };
-  return { fake, manager, cleaned, status, crash };
+  return { fake, manager, cleaned, status, crash, logsDir };
 }
 
 describe("Runtime.garbageCollect", () => {
@@ -98,6 +100,42 @@ describe("Runtime.garbageCollect", () => {
     expect((await t.fake.listContainers()).map((c) => c.id)).toEqual([id]);
     const second = await t.manager.runContainerGC(DEFAULT_GC_POLICY, true, false);
     expect(second).toMatchObject({ removedContainers: 1, failures: 0 });
+  });
+
+  it("never touches a pod it did not create (no ownership label), nor its log directory", async () => {
+    const t = await setup(new Set(["uid-kubelet"]));
+    const labels = {
+      "io.kubernetes.pod.name": "etcd",
+      "io.kubernetes.pod.namespace": "kube-system",
+      "io.kubernetes.pod.uid": "uid-kubelet",
+    };
+    const sandboxConfig = PodSandboxConfig.fromPartial({
+      metadata: { name: "etcd", namespace: "kube-system", uid: "uid-kubelet" },
+      labels,
+    });
+    await t.fake.pullImage(ImageSpec.fromPartial({ image: "busybox:1.36" }));
+    const sandboxId = await t.fake.runPodSandbox(sandboxConfig, "");
+    for (const attempt of [0, 1]) {
+      const id = await t.fake.createContainer(
+        sandboxId,
+        ContainerConfig.fromPartial({
+          metadata: { name: "etcd", attempt },
+          image: { image: "busybox:1.36" },
+          labels: { ...labels, "io.kubernetes.container.name": "etcd" },
+        }),
+        sandboxConfig,
+      );
+      await t.fake.startContainer(id);
+      t.fake.exitContainer(id, 1);
+    }
+    await t.fake.stopPodSandbox(sandboxId);
+    const logDir = join(t.logsDir, "kube-system_etcd_uid-kubelet");
+    mkdirSync(logDir, { recursive: true });
+    const result = await t.manager.runContainerGC(DEFAULT_GC_POLICY, true, true);
+    expect(result).toMatchObject({ removedContainers: 0, removedSandboxes: 0, removedLogDirectories: 0 });
+    expect(await t.fake.listContainers()).toHaveLength(2);
+    expect(await t.fake.listPodSandbox()).toHaveLength(1);
+    expect(existsSync(logDir)).toBe(true);
   });
 
   it("rejects a bad policy with InvalidConfig", async () => {
