@@ -165,9 +165,6 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     return fail(ErrorCode.RunContainerError, err);
   }
   event("Normal", "Started", `Started container ${container.name}`);
-
-  // 4. postStart blocks the start; a failure kills the container.
-  const postStart = container.lifecycle?.postStart;
   // The legacy log symlink for log shippers (best effort: it never fails the start).
   await ctx.options.logManager?.containerStarted?.({
     containerId,
@@ -176,6 +173,9 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     containerName: container.name,
     logPath: join(sandboxConfig.logDirectory, config.logPath),
   });
+
+  // 4. postStart blocks the start; a failure kills the container.
+  const postStart = container.lifecycle?.postStart;
   if (!postStart) return;
   const id = { type: ctx.runtimeName, id: containerId };
   try {
