@@ -3,17 +3,17 @@
 // pkg/kubelet/kuberuntime/kuberuntime_gc.go), so removals take the logs and the legacy symlink
 // along (deleteContainer: log manager clean first, then RemoveContainer).
 import { type ContainerGC, createContainerGC } from "@nodelet/container-gc";
-import { ContainerState, PodSandboxState } from "@nodelet/cri-api";
+import { PodSandboxState } from "@nodelet/cri-api";
 import {
   type ContainerGCRuntime,
   ErrorCode,
-  type GCContainer,
   isNodeletError,
   type PodStateProvider,
 } from "@nodelet/runtime-api";
 import { deleteContainer, killContainer } from "./container-kill.js";
 import { getContainerInfoFromLabels, LABEL_MANAGED_BY, MANAGED_BY_NODELET } from "./labels.js";
 import type { RuntimeContext } from "./runtime-context.js";
+import { toContainerState } from "./runtime-status.js";
 
 /** Options of the manager's container GC (Runtime.garbageCollect). */
 export interface ContainerGCSettings {
@@ -44,19 +44,6 @@ const keepEverything: PodStateProvider = {
   shouldPodContentBeRemoved: () => false,
   shouldPodRuntimeBeRemoved: () => false,
 };
-
-function containerState(state: ContainerState): GCContainer["state"] {
-  switch (state) {
-    case ContainerState.CONTAINER_CREATED:
-      return "created";
-    case ContainerState.CONTAINER_RUNNING:
-      return "running";
-    case ContainerState.CONTAINER_EXITED:
-      return "exited";
-    default:
-      return "unknown";
-  }
-}
 
 const gone = (err: unknown) => isNodeletError(err, ErrorCode.NotFound);
 
@@ -101,7 +88,7 @@ export function createContainerGCRuntime(
           podUid: info.podUid,
           name: info.containerName,
           podSandboxId: c.podSandboxId,
-          state: containerState(c.state),
+          state: toContainerState(c.state),
           createdAtNs: c.createdAt,
         };
       });
@@ -133,7 +120,7 @@ export function createContainerGCRuntime(
     async containerState(id) {
       try {
         const status = (await runtime.containerStatus(id, false)).status;
-        return status ? containerState(status.state) : undefined;
+        return status ? toContainerState(status.state) : undefined;
       } catch (err) {
         if (gone(err)) return undefined;
         throw err;

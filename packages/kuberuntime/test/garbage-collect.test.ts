@@ -113,7 +113,7 @@ describe("Runtime.garbageCollect", () => {
       metadata: { name: "etcd", namespace: "kube-system", uid: "uid-kubelet" },
       labels,
     });
-    await t.fake.pullImage(ImageSpec.fromPartial({ image: "busybox:1.36" }));
+    await t.fake.pullImage(ImageSpec.fromPartial({ image: "busybox:1.36" }), undefined, undefined);
     const sandboxId = await t.fake.runPodSandbox(sandboxConfig, "");
     for (const attempt of [0, 1]) {
       const id = await t.fake.createContainer(

@@ -83,6 +83,50 @@ async function runSession(
   }
 }
 
+interface SessionFlags extends StreamFlags {
+  namespace: string;
+  container?: string | undefined;
+  stdin?: boolean | undefined;
+  tty?: boolean | undefined;
+}
+
+/**
+ * exec and attach alike: resolves the container, opens the session on the agent's `/exec` or
+ * `/attach` (the kubelet's stream flags; no stderr with a terminal) and runs it to its exit code.
+ */
+async function runStreamVerb(
+  io: VerbIo,
+  verb: "exec" | "attach",
+  podName: string,
+  opts: SessionFlags,
+  command: readonly string[] = [],
+): Promise<void> {
+  const { server, headers, token } = await connection(opts);
+  const client = createAgentClient({
+    server: server.href,
+    token,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+  });
+  const container = await pickContainer(client, opts.namespace, podName, opts.container, io.signal);
+  const interactive = opts.stdin === true;
+  const tty = opts.tty === true;
+  const query: [string, string][] = command.map((c) => ["command", c]);
+  query.push(["output", "1"]);
+  if (!tty) query.push(["error", "1"]);
+  if (interactive) query.push(["input", "1"]);
+  if (tty) query.push(["tty", "1"]);
+  const url = endpoint(server, apiPath(verb, opts.namespace, podName, container), query);
+  const open = verb === "exec" ? exec : attach;
+  const session = await open(url, {
+    stdin: interactive,
+    tty,
+    transport: "websocket",
+    headers,
+    signal: io.signal,
+  });
+  io.setExitCode(await runSession(session, io, interactive, tty));
+}
+
 export const execVerb: ClientVerb = {
   name: "exec",
   summary: "run a command in a container (-i stdin, -t terminal); exits with its exit code",
@@ -96,31 +140,7 @@ export const execVerb: ClientVerb = {
       .option("-c, --container <name>", "the container (needed when the pod has several)")
       .option("-i, --stdin", "pass this process's stdin to the command (its end is EOF there)")
       .option("-t, --tty", "allocate a terminal (raw mode here, resized with this one)")
-      .action(async (podName, command, opts) => {
-        const { server, headers, token } = await connection(opts);
-        const client = createAgentClient({
-          server: server.href,
-          token,
-          ...(io.fetch ? { fetch: io.fetch } : {}),
-        });
-        const container = await pickContainer(client, opts.namespace, podName, opts.container, io.signal);
-        const interactive = opts.stdin === true;
-        const tty = opts.tty === true;
-        const query: [string, string][] = command.map((c) => ["command", c]);
-        query.push(["output", "1"]);
-        if (!tty) query.push(["error", "1"]);
-        if (interactive) query.push(["input", "1"]);
-        if (tty) query.push(["tty", "1"]);
-        const url = endpoint(server, apiPath("exec", opts.namespace, podName, container), query);
-        const session = await exec(url, {
-          stdin: interactive,
-          tty,
-          transport: "websocket",
-          headers,
-          signal: io.signal,
-        });
-        io.setExitCode(await runSession(session, io, interactive, tty));
-      }),
+      .action((podName, command, opts) => runStreamVerb(io, "exec", podName, opts, command)),
 };
 
 export const attachVerb: ClientVerb = {
@@ -134,30 +154,7 @@ export const attachVerb: ClientVerb = {
       .option("-c, --container <name>", "the container (needed when the pod has several)")
       .option("-i, --stdin", "pass this process's stdin to the container")
       .option("-t, --tty", "the container has a terminal (raw mode here, resized with this one)")
-      .action(async (podName, opts) => {
-        const { server, headers, token } = await connection(opts);
-        const client = createAgentClient({
-          server: server.href,
-          token,
-          ...(io.fetch ? { fetch: io.fetch } : {}),
-        });
-        const container = await pickContainer(client, opts.namespace, podName, opts.container, io.signal);
-        const interactive = opts.stdin === true;
-        const tty = opts.tty === true;
-        const query: [string, string][] = [["output", "1"]];
-        if (!tty) query.push(["error", "1"]);
-        if (interactive) query.push(["input", "1"]);
-        if (tty) query.push(["tty", "1"]);
-        const url = endpoint(server, apiPath("attach", opts.namespace, podName, container), query);
-        const session = await attach(url, {
-          stdin: interactive,
-          tty,
-          transport: "websocket",
-          headers,
-          signal: io.signal,
-        });
-        io.setExitCode(await runSession(session, io, interactive, tty));
-      }),
+      .action((podName, opts) => runStreamVerb(io, "attach", podName, opts)),
 };
 
 /** `[LOCAL:]REMOTE`: LOCAL 0 or missing picks REMOTE (kubectl: missing means the same port). */
