@@ -80,7 +80,7 @@ export function createAgentLogsSource(options: AgentLogsSourceOptions): Containe
         );
       }
       const status = await options.runtime.getPodStatus(pod.metadata.uid ?? "", podName, namespace);
-      const containerId = logContainerId(status, containerName, logOptions.previous === true);
+      const containerId = logContainerId(status, containerName, logOptions.previous === true, pod);
       return (out, signal) =>
         options.runtime.getContainerLogs(pod, containerId, logOptions, out, out, { signal });
     },

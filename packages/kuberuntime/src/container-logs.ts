@@ -18,6 +18,8 @@ import {
   type PodStatus,
   type RuntimeService,
   type SignalOptions,
+  shouldContainerBeRestarted,
+  type V1Pod,
   type V1PodLogOptions,
 } from "@nodelet/runtime-api";
 
@@ -31,21 +33,35 @@ export const MAX_POD_TERMINATION_MESSAGE_BYTES = 12 * 1024;
 const CONTAINER_RUNNING = 1; // runtime.v1 ContainerState.CONTAINER_RUNNING
 
 /**
- * The container instance whose logs are read: with `previous`, the last terminated instance of that
- * container in the pod (statuses are newest first), else the newest. Typed errors as the kubelet's
- * answers: NotFound for an unknown container, InvalidArgument for no previous instance.
+ * The container instance whose logs are read: with `previous`, the instance the kubelet shows as
+ * the container's lastState (statuses are newest first), else the newest. Typed errors as the
+ * kubelet's answers: NotFound for an unknown container, InvalidArgument for no previous instance.
  */
-export function logContainerId(status: PodStatus, containerName: string, previous: boolean): ContainerID {
+export function logContainerId(
+  status: PodStatus,
+  containerName: string,
+  previous: boolean,
+  pod?: V1Pod,
+): ContainerID {
   const instances = status.containerStatuses.filter((c) => c.name === containerName);
-  const pod = `${status.namespace}/${status.name}`;
+  const podName = `${status.namespace}/${status.name}`;
   if (previous) {
-    // The newest instance may be running or have finished; the previous one is the one before it.
-    const last = instances[1];
+    // lastState is the instance before the newest, except while the newest has exited and waits
+    // to be restarted (CrashLoopBackOff): then the newest is the last terminated one.
+    const spec = [...(pod?.spec.initContainers ?? []), ...(pod?.spec.containers ?? [])].find(
+      (c) => c.name === containerName,
+    );
+    const newestWaits =
+      pod !== undefined &&
+      spec !== undefined &&
+      instances[0]?.state === "exited" &&
+      shouldContainerBeRestarted(spec, pod, status);
+    const last = newestWaits ? instances[0] : instances[1];
     if (last === undefined) {
       throw new NodeletError(
         ErrorCode.InvalidArgument,
-        `previous terminated container "${containerName}" in pod "${pod}" not found`,
-        { details: { container: containerName, pod, previous: true } },
+        `previous terminated container "${containerName}" in pod "${podName}" not found`,
+        { details: { container: containerName, pod: podName, previous: true } },
       );
     }
     return last.id;
@@ -54,8 +70,8 @@ export function logContainerId(status: PodStatus, containerName: string, previou
   if (current === undefined) {
     throw new NodeletError(
       ErrorCode.InvalidArgument,
-      `container "${containerName}" in pod "${pod}" is waiting to start: ContainerCreating`,
-      { details: { container: containerName, pod } },
+      `container "${containerName}" in pod "${podName}" is waiting to start: ContainerCreating`,
+      { details: { container: containerName, pod: podName } },
     );
   }
   return current.id;

@@ -1,4 +1,4 @@
-import type { ContainerStatus, PodStatus } from "@nodelet/runtime-api";
+import type { ContainerStatus, PodStatus, V1Pod } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import {
   capTerminationMessages,
@@ -27,6 +27,19 @@ describe("logContainerId", () => {
     const status = podStatus(instance("new", "running"), instance("old", "exited"));
     expect(logContainerId(status, "main", false).id).toBe("new");
     expect(logContainerId(status, "main", true).id).toBe("old");
+  });
+
+  it("with previous, reads the newest when it exited and waits to restart (the kubelet's lastState)", () => {
+    const pod = (restartPolicy: "Always" | "Never"): V1Pod => ({
+      metadata: { name: "web", namespace: "ns", uid: "uid" },
+      spec: { restartPolicy, containers: [{ name: "main", image: "busybox" }] },
+    });
+    const crashed = { ...instance("crashed", "exited"), exitCode: 1 };
+    const status = podStatus(crashed, instance("older", "exited"));
+    expect(logContainerId(status, "main", true, pod("Always")).id).toBe("crashed");
+    // Under Never the newest is the container's final state; lastState is the one before.
+    expect(logContainerId(status, "main", true, pod("Never")).id).toBe("older");
+    expect(logContainerId(status, "main", false, pod("Always")).id).toBe("crashed");
   });
 
   it("says why there is nothing to read, with typed errors", () => {

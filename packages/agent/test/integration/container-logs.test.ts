@@ -168,11 +168,11 @@ describe("/containerLogs", () => {
         [
           {
             name: "main",
-            command: [
-              "sh",
-              "-c",
-              "n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo attempt $n; sleep 2; exit 1",
-            ],
+            // The first attempt fails; the second runs on, so the newest instance is running and
+            // the previous one (the kubelet's lastState) is the first.
+            command: thenRunUntilTerm(
+              "n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo attempt $n; [ $n -gt 1 ] || exit 1",
+            ),
             volumeMounts: [{ name: "data", mountPath: "/data" }],
           },
         ],
@@ -182,7 +182,9 @@ describe("/containerLogs", () => {
     await agent.api.waitForPod(
       "again",
       "a restart",
-      (p) => (containerStatus(p, "main")?.restartCount ?? 0) >= 1,
+      (p) =>
+        (containerStatus(p, "main")?.restartCount ?? 0) >= 1 &&
+        containerStatus(p, "main")?.state?.running !== undefined,
       90_000,
     );
     const previous = await waitFor(
@@ -201,7 +203,7 @@ describe("/containerLogs", () => {
       },
       { timeoutMs: 90_000 },
     );
-    expect(Number(current.split(" ")[1])).toBeGreaterThan(Number(previous.split(" ")[1]));
+    expect({ previous, current }).toEqual({ previous: "attempt 1\n", current: "attempt 2\n" });
   }, 300_000);
 });
 
