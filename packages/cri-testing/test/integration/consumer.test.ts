@@ -41,5 +41,6 @@ describe("a consumer that installs only @nodelet/cri-testing", () => {
     expect(cjs.trim()).toBe("function");
     const help = execFileSync(join(app, "node_modules/.bin/cri-faults"), ["--help"], { encoding: "utf8" });
     expect(help).toMatch(/--upstream <endpoint>/);
-  });
+    // Packing and installing take 45-70 s beside the other suites on 2 cores.
+  }, 180_000);
 });
