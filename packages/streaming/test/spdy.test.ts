@@ -169,9 +169,10 @@ describe("SPDY session", () => {
       });
     });
     const stream = client.openStream([["n", "1"]]);
-    // for await destroys the stream once it has ended.
     expect(await readAll(stream)).toBe("done");
-    expect(stream.destroyed).toBe(true);
+    // The reader destroys it: for await does so on Node 20 and 22, Node 24 no longer does once the
+    // stream has ended, so the test does it itself.
+    stream.destroy();
     // A ping's answer comes after anything the server received before it.
     await client.ping();
     expect(served?.resetStatus).toBeUndefined();
