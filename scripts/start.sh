@@ -21,16 +21,21 @@ for f in examples/pods/*.yaml; do
   sed "s#\${REGISTRY}#$REGISTRY#g" "$f" > "$DEMO/manifests/$(basename "$f")"
 done
 
+# The demo's legacy log symlinks stay under .state, not in the host's /var/log/containers.
+{ cat examples/nodelet-config.yaml; echo "containerLogsDir: $DEMO/containers"; } > "$DEMO/config.yaml"
+
 PORT="${NODELET_PORT:-10250}"
 cat <<MSG
 ==> nodelet on $ENDPOINT, manifests in $DEMO/manifests
+    the dashboard:          http://127.0.0.1:$PORT/ (in a browser on this machine)
+    pods from the CLI:      node packages/agent/dist/cli.js get pods --server http://127.0.0.1:$PORT
     pods and their status:  curl -s http://127.0.0.1:$PORT/pods
     health:                 curl -s http://127.0.0.1:$PORT/healthz
     metrics:                curl -s http://127.0.0.1:$PORT/metrics | grep ^kubelet_
     add/edit/remove a manifest in $DEMO/manifests and watch the log; Ctrl-C stops the agent.
 MSG
 exec node packages/agent/dist/cli.js \
-  --config examples/nodelet-config.yaml \
+  --config "$DEMO/config.yaml" \
   --container-runtime-endpoint "$ENDPOINT" \
   --root-dir "$DEMO/root" \
   --pod-logs-dir "$DEMO/logs" \
