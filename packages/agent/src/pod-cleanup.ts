@@ -3,9 +3,9 @@
 // <root-dir>/pods/<uid> (emptyDir data, termination-message files, subPath sources) is removed.
 // Never through a symlink out of it, and never while something is mounted inside it.
 import { readdir, readFile, realpath } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { removeTree } from "@nodelet/container-gc";
-import { errnoCode, errorMessage, type Logger } from "@nodelet/runtime-api";
+import { errnoCode, errorMessage, isPathAtOrUnder, type Logger, parseMountInfo } from "@nodelet/runtime-api";
 
 export interface PodDirCleanupOptions {
   /** The agent's root directory: pod directories are <rootDir>/pods/<uid>. */
@@ -23,19 +23,6 @@ export interface PodDirCleanupResult {
   removed: string[];
   /** Directories left with the reason (a mount inside, or a failed removal), by UID. */
   kept: Map<string, string>;
-}
-
-/** Mount points from a mountinfo file (field 5, with its octal escapes undone). */
-export function parseMountInfo(text: string): string[] {
-  const points: string[] = [];
-  for (const line of text.split("\n")) {
-    const field = line.split(" ")[4];
-    if (field === undefined || field === "") continue;
-    points.push(
-      field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))),
-    );
-  }
-  return points;
 }
 
 /**
@@ -57,10 +44,12 @@ export async function cleanupPodDirectories(options: PodDirCleanupOptions): Prom
   if (candidates.length === 0) return result;
   // mountinfo shows resolved paths: compare against the real pods directory.
   const realPods = await realpath(podsDir);
-  const mounts = parseMountInfo(await readFile(options.mountInfoPath ?? "/proc/self/mountinfo", "utf8"));
+  const mounts = parseMountInfo(await readFile(options.mountInfoPath ?? "/proc/self/mountinfo", "utf8")).map(
+    (m) => m.path,
+  );
   for (const uid of candidates) {
     const dir = join(realPods, uid);
-    const mounted = mounts.find((m) => m === dir || m.startsWith(dir + sep));
+    const mounted = mounts.find((m) => isPathAtOrUnder(m, dir));
     if (mounted !== undefined) {
       result.kept.set(uid, `${mounted} is still mounted`);
       continue;

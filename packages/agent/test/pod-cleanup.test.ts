@@ -6,7 +6,7 @@ import { noopLogger } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import { parseFlags } from "../src/flags.js";
 import { createAgentPodState, gcPolicyOf } from "../src/gc-loops.js";
-import { cleanupPodDirectories, parseMountInfo } from "../src/pod-cleanup.js";
+import { cleanupPodDirectories } from "../src/pod-cleanup.js";
 
 async function tree() {
   const root = await realpath(await mkdtemp(join(tmpdir(), "nodelet-pod-cleanup-")));
@@ -72,12 +72,6 @@ describe("cleanupPodDirectories", () => {
     await expect(removeTree("/proc/self/fdinfo", (await lstat(dir)).dev)).rejects.toMatchObject({
       code: "Mounted",
     });
-  });
-
-  it("parses mount points with their escapes", () => {
-    expect(parseMountInfo("36 35 98:0 /mnt1 /mnt/a\\040b rw,noatime master:1 - ext3 /dev/root rw\n")).toEqual(
-      ["/mnt/a b"],
-    );
   });
 });
 
