@@ -8,6 +8,7 @@ import { type ConnectOptions, connectSpdy, connectWebSocket } from "./connect.js
 import { StreamingError, StreamingErrorCode } from "./errors.js";
 import {
   Channel,
+  decodeChannelMessage,
   resizeMessage,
   SPDY_REMOTECOMMAND_V4,
   type StreamOptions,
@@ -292,18 +293,9 @@ async function overWebSocket(
   };
   conn.attach({
     message(data, binary) {
-      let channel: number;
-      let payload: Buffer;
-      if (base64 || !binary) {
-        const text = data.toString("latin1");
-        if (text.length === 0) return;
-        channel = text.charCodeAt(0) - 48;
-        payload = Buffer.from(text.slice(1), "base64");
-      } else {
-        if (data.length === 0) return;
-        channel = data[0] as number;
-        payload = data.subarray(1);
-      }
+      const frame = decodeChannelMessage(data, binary, base64);
+      if (!frame) return;
+      const { channel, payload } = frame;
       if (channel === Channel.stdout) pushOut(stdout, payload);
       else if (channel === Channel.stderr) pushOut(stderr, payload);
       else if (channel === Channel.error) statusParts.push(payload);

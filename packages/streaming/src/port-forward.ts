@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { type ConnectOptions, connectSpdy, connectWebSocket } from "./connect.js";
 import { StreamingError, StreamingErrorCode } from "./errors.js";
-import { SPDY_PORTFORWARD, StreamType, WS_V4, WS_V4_BASE64 } from "./protocol.js";
+import { decodeChannelMessage, SPDY_PORTFORWARD, StreamType, WS_V4, WS_V4_BASE64 } from "./protocol.js";
 import type { SpdySession } from "./spdy/session.js";
 
 export interface PortForwardOptions extends ConnectOptions {
@@ -195,18 +195,10 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
   });
   conn.attach({
     message(raw, binary) {
-      let channel: number;
-      let payload: Buffer;
-      if (base64 || !binary) {
-        const text = raw.toString("latin1");
-        if (text === "") return;
-        channel = text.charCodeAt(0) - 48;
-        payload = Buffer.from(text.slice(1), "base64");
-      } else {
-        if (raw.length === 0) return;
-        channel = raw[0] as number;
-        payload = raw.subarray(1);
-      }
+      const frame = decodeChannelMessage(raw, binary, base64);
+      if (!frame) return;
+      const { channel } = frame;
+      let { payload } = frame;
       const pair = pairFor(channel >> 1);
       const isError = channel % 2 === 1;
       const which = isError ? "error" : "data";

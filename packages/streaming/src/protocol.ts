@@ -42,3 +42,22 @@ export interface TerminalSize {
 export function resizeMessage(size: TerminalSize): Buffer {
   return Buffer.from(JSON.stringify({ Width: size.width, Height: size.height }));
 }
+
+/**
+ * One message of the WebSocket channel protocols: a binary frame starts with its channel byte; a
+ * base64 one (v4.base64, or any text frame) with the channel as an ASCII digit, then the payload
+ * in base64. Undefined for an empty message.
+ */
+export function decodeChannelMessage(
+  data: Buffer,
+  binary: boolean,
+  base64: boolean,
+): { channel: number; payload: Buffer } | undefined {
+  if (base64 || !binary) {
+    const text = data.toString("latin1");
+    if (text === "") return undefined;
+    return { channel: text.charCodeAt(0) - 48, payload: Buffer.from(text.slice(1), "base64") };
+  }
+  if (data.length === 0) return undefined;
+  return { channel: data[0] as number, payload: data.subarray(1) };
+}

@@ -6,7 +6,7 @@
 
 import type { WebSocket } from "ws";
 import { type PortForwardSession, portForward } from "../port-forward.js";
-import { SPDY_PORTFORWARD, StreamType, WS_V4_BASE64 } from "../protocol.js";
+import { decodeChannelMessage, SPDY_PORTFORWARD, StreamType, WS_V4_BASE64 } from "../protocol.js";
 import { SpdySession } from "../spdy/session.js";
 import type { SpdyStream } from "../spdy/stream.js";
 import { watchLimits } from "./limits.js";
@@ -122,18 +122,9 @@ export async function relayPortForward(
         return { conn, done };
       });
       ws.on("message", (data: Buffer, binary: boolean) => {
-        let channel: number;
-        let payload: Buffer;
-        if (base64 || !binary) {
-          const text = data.toString("latin1");
-          if (text === "") return;
-          channel = text.charCodeAt(0) - 48;
-          payload = Buffer.from(text.slice(1), "base64");
-        } else {
-          if (data.length === 0) return;
-          channel = data[0] as number;
-          payload = data.subarray(1);
-        }
+        const frame = decodeChannelMessage(data, binary, base64);
+        if (!frame) return;
+        const { channel, payload } = frame;
         const target = channel % 2 === 0 ? conns[channel / 2] : undefined;
         if (!target || payload.length === 0) return;
         limits.touch();

@@ -10,6 +10,7 @@ import { isStreamingError, StreamingErrorCode } from "../errors.js";
 import { type ExecSession, exec } from "../exec.js";
 import {
   Channel,
+  decodeChannelMessage,
   type StreamOptions,
   StreamType,
   type TerminalSize,
@@ -187,18 +188,9 @@ function acceptWebSocket(
       send(ready, Buffer.alloc(0));
       let resizeText = "";
       ws.on("message", (data: Buffer, binary: boolean) => {
-        let channel: number;
-        let payload: Buffer;
-        if (base64 || !binary) {
-          const text = data.toString("latin1");
-          if (text === "") return;
-          channel = text.charCodeAt(0) - 48;
-          payload = Buffer.from(text.slice(1), "base64");
-        } else {
-          if (data.length === 0) return;
-          channel = data[0] as number;
-          payload = data.subarray(1);
-        }
+        const frame = decodeChannelMessage(data, binary, base64);
+        if (!frame) return;
+        const { channel, payload } = frame;
         if (channel === Channel.stdin) {
           if (payload.length > 0)
             input.stdin(
