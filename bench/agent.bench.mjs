@@ -25,7 +25,7 @@ import {
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { up } from "@nodelet/testenv";
 import { createBareClient, createPodFloor } from "./cri-floor.mjs";
-import { latencyRow, sized, summarize, withConcurrency } from "./harness.mjs";
+import { latencyRow, quick, sized, summarize, withConcurrency } from "./harness.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -123,8 +123,10 @@ export async function agentSuite() {
   const configFile = join(work, "config.yaml");
   writeFileSync(
     configFile,
-    "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: 1s\nsyncFrequency: 1m\nserializeImagePulls: false\n",
+    "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: 1s\nsyncFrequency: 1m\nserializeImagePulls: false\n" +
+      `containerLogsDir: ${join(work, "containers")}\n`,
   );
+  await mkdir(join(work, "containers"));
   const startAgent = (nodeArgs = []) =>
     spawn(
       process.execPath,
@@ -232,8 +234,22 @@ export async function agentSuite() {
   const pauseAgent = () => agent.kill("SIGSTOP");
   const resumeAgent = () => agent.kill("SIGCONT");
 
+  /**
+   * Until the agent's container GC (every minute) has removed the sandboxes earlier rows left
+   * behind: an idle window is the steady state, not one pass collecting hundreds of sandboxes.
+   */
+  const waitCollected = async () => {
+    if (quick) return;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const notReady = await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ state: { state: 1 } }));
+      if (notReady.length === 0) return;
+      await sleep(1000);
+    }
+  };
   /** CPU of the agent, containerd and its shims over `ms`, and the agent's RSS at the end. */
   const idleWindow = async (ms) => {
+    await waitCollected();
     const shims = shimPids(socket);
     const sum = (pids) => pids.reduce((t, pid) => t + procStats(pid).cpuMs, 0);
     const before = {
@@ -317,6 +333,7 @@ export async function agentSuite() {
   };
 
   const rows = [];
+  let completed = false;
   try {
     await waitHealthy();
     const many = sized(30, 2);
@@ -482,6 +499,7 @@ export async function agentSuite() {
     rows.push(...criRows(`idle with ${suffix(most)}`, idle110, idleMs));
     rows.push(...resourceRows(`idle with ${suffix(most)}`, idle110.resources));
     await clearAgentPods();
+    completed = true;
   } finally {
     agent.kill("SIGCONT");
     agent.kill("SIGTERM");
@@ -490,6 +508,9 @@ export async function agentSuite() {
     runtime.close();
     images.close();
     bare.close();
+    // The agent's log stays when something failed: it says what.
+    if (completed) rmSync(work, { recursive: true, force: true });
+    else console.error(`bench agent: its log is ${join(work, "agent.log")}`);
   }
   return rows;
 }

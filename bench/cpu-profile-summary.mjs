@@ -1,8 +1,11 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): where the process spent its samples, by function
-// (self time) and by package, most first. `node bench/cpu-profile-summary.mjs FILE [top]`.
+// (self time) and by package, most first. `node bench/cpu-profile-summary.mjs FILE [top] [--from=S]`:
+// `--from` leaves out the first S seconds (start-up, adoption) to see the idle loop alone.
 import { readFileSync } from "node:fs";
 
-const [file, topArg] = process.argv.slice(2);
+const fromArg = process.argv.find((a) => a.startsWith("--from="));
+const fromUs = fromArg ? Number(fromArg.slice(7)) * 1e6 : 0;
+const [file, topArg] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 if (!file) {
   console.error("usage: node bench/cpu-profile-summary.mjs FILE.cpuprofile [top]");
   process.exit(2);
@@ -12,11 +15,14 @@ const profile = JSON.parse(readFileSync(file, "utf8"));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 // Self time per node: each sample's delta goes to the node sampled.
 const self = new Map();
+let at = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
+  at += profile.timeDeltas[i] ?? 0;
+  if (at < fromUs) continue;
   self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
-const totalUs = profile.endTime - profile.startTime;
+const totalUs = profile.endTime - profile.startTime - fromUs;
 const where = (url) => {
   if (!url) return "(native)";
   const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);

@@ -39,6 +39,7 @@ import { requirePodSource } from "./node-config.js";
 import { chooseNodeIPs, nodeHostNames } from "./node-ip.js";
 import { createOrphanFilter, type OrphanFilter } from "./ownership.js";
 import { createPeriodicTasks } from "./periodic.js";
+import { orphanCandidates } from "./orphans.js";
 import { createPleg, type Pleg } from "./pleg.js";
 import { createPodCache, type PodCache } from "./pod-cache.js";
 import { createPodConfig, type PodConfig } from "./pod-config.js";
@@ -106,6 +107,8 @@ export function createAgent(options: AgentOptions): Agent {
   registerActiveResourcesGauge(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
+  /** UIDs this agent killed, and when the kill ended: the orphan cleanup skips them until a later relist. */
+  const killedAt = new Map<string, number>();
   // Container and image GC (gc-loops.ts); a pod is known by UID while a source has it or a worker kills it.
   const garbageCollection = createAgentGarbageCollection({
     config,
@@ -247,6 +250,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (running) {
       logger.info(podRef(pod), "killing pod: its manifest is gone or changed");
       await rt.killPod(pod, running);
+      killedAt.set(uid, clock.now());
     }
     // A pod re-added (same UID) while being killed keeps its new state: the pod workers create
     // it again now.
@@ -261,17 +265,18 @@ export function createAgent(options: AgentOptions): Agent {
   async function cleanupOrphans(): Promise<void> {
     if (!podConfig?.allSourcesReady() || !pleg || !workers || !orphanFilter) return;
     const active = new Set(workers.active());
-    const candidates = pleg.pods().filter((pod) => {
-      if (states.has(pod.id) || active.has(pod.id)) return false;
-      return (
-        pod.containers.some((c) => c.state === "running") || pod.sandboxes.some((s) => s.state === "running")
-      );
+    const candidates = orphanCandidates({
+      pods: pleg.pods(),
+      listedAt: pleg.podsListedAt(),
+      known: (uid) => states.has(uid) || active.has(uid),
+      killedAt,
     });
     // Only pods nodelet created (its ownership label): a kubelet's pods on a shared runtime stay.
     for (const pod of await orphanFilter.killable(candidates)) {
       metrics.orphanedRuntimePods.inc();
       logger.info({ pod: `${pod.namespace}/${pod.name}`, uid: pod.id }, "killing a pod no source describes");
       await needRuntime().killPod(undefined, pod);
+      killedAt.set(pod.id, clock.now());
     }
   }
 

@@ -32,6 +32,8 @@ export interface Pleg {
   healthy(): { ok: boolean; message: string };
   /** The runtime's pods as of the last relist. */
   pods(): Pod[];
+  /** When the relist behind pods() started (clock ms); undefined before the first one. */
+  podsListedAt(): number | undefined;
   /**
    * A relist as soon as the one running (if any) ends, instead of waiting for the period: the
    * evented PLEG calls it when the runtime reports a container event. Bursts fold into one relist.
@@ -143,6 +145,7 @@ export function createPleg(options: PlegOptions): Pleg {
         : { ok: true, message: "" };
     },
     pods: () => lastPods,
+    podsListedAt: () => lastRelistAt,
     relistSoon() {
       if (stopped) return;
       if (running !== undefined) {

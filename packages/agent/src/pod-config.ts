@@ -165,6 +165,8 @@ export function createPodConfig(sources: readonly PodSource[], options: PodConfi
  * config.seen annotation differs, else the new one carrying the first seen time.
  */
 function reconcile(previous: V1Pod, next: V1Pod): V1Pod {
+  // A source hands back the object it read before when the file did not change (every rescan).
+  if (previous === next) return previous;
   const seen = previous.metadata.annotations?.[ConfigAnnotation.seen];
   if (seen === undefined) return canonicalJson(previous) === canonicalJson(next) ? previous : next;
   const carried: V1Pod = {

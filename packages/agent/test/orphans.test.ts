@@ -1,0 +1,72 @@
+import type { Container, Pod } from "@nodelet/runtime-api";
+import { createManualClock } from "@nodelet/runtime-api";
+import { describe, expect, it } from "vitest";
+import { orphanCandidates } from "../src/orphans.js";
+import { createPleg } from "../src/pleg.js";
+
+const c = (id: string, state: Container["state"]): Container => ({
+  id: { type: "containerd", id },
+  name: id,
+  image: "",
+  imageID: "",
+  imageRef: "",
+  imageRuntimeHandler: "",
+  hash: "",
+  state,
+  createdAt: 0,
+});
+const pod = (id: string, container: Container["state"], sandbox: Container["state"]): Pod => ({
+  id,
+  name: id,
+  namespace: "default",
+  createdAt: 0,
+  containers: [c(`${id}-app`, container)],
+  sandboxes: [c(`${id}-sandbox`, sandbox)],
+});
+
+describe("orphanCandidates", () => {
+  it("takes running pods nobody knows, and leaves known and fully stopped ones", () => {
+    const pods = [
+      pod("known", "running", "running"),
+      pod("stray", "running", "running"),
+      pod("stray-sandbox", "exited", "running"),
+      pod("stopped", "exited", "exited"),
+    ];
+    const out = orphanCandidates({ pods, listedAt: 10, known: (u) => u === "known", killedAt: new Map() });
+    expect(out.map((p) => p.id)).toEqual(["stray", "stray-sandbox"]);
+  });
+
+  it("skips a pod killed after the relist started, until a relist that started after the kill", () => {
+    const killedAt = new Map([["gone", 1500]]);
+    const stale = [pod("gone", "running", "running")]; // listed at 1000, during the kill
+    const known = () => false;
+    expect(orphanCandidates({ pods: stale, listedAt: 1000, known, killedAt })).toEqual([]);
+    expect(killedAt.has("gone")).toBe(true);
+    // A relist that started after the kill ended and still sees it running: a real orphan now.
+    expect(orphanCandidates({ pods: stale, listedAt: 2000, known, killedAt }).map((p) => p.id)).toEqual([
+      "gone",
+    ]);
+    expect(killedAt.size).toBe(0);
+  });
+
+  it("works from the PLEG's podsListedAt: the start of the relist behind pods()", async () => {
+    const clock = createManualClock(5000);
+    const pleg = createPleg({
+      runtime: {
+        getPods: async () => {
+          clock.advance(30); // the relist takes 30 ms
+          return [pod("gone", "running", "running")];
+        },
+      },
+      clock,
+      onEvents: () => {},
+    });
+    expect(pleg.podsListedAt()).toBeUndefined();
+    await pleg.relist();
+    expect(pleg.podsListedAt()).toBe(5000);
+    const killedAt = new Map([["gone", 5010]]); // the kill ended while that relist ran
+    expect(orphanCandidates({ pods: pleg.pods(), listedAt: pleg.podsListedAt(), known: () => false, killedAt })).toEqual(
+      [],
+    );
+  });
+});
