@@ -65,8 +65,8 @@ describe("orphanCandidates", () => {
     await pleg.relist();
     expect(pleg.podsListedAt()).toBe(5000);
     const killedAt = new Map([["gone", 5010]]); // the kill ended while that relist ran
-    expect(orphanCandidates({ pods: pleg.pods(), listedAt: pleg.podsListedAt(), known: () => false, killedAt })).toEqual(
-      [],
-    );
+    expect(
+      orphanCandidates({ pods: pleg.pods(), listedAt: pleg.podsListedAt(), known: () => false, killedAt }),
+    ).toEqual([]);
   });
 });
