@@ -211,7 +211,9 @@ export function createAgent(options: AgentOptions): Agent {
       }
     }
     // Nothing done, nothing changed: the status read before the sync is still the pod's.
-    const after = result.syncResults.length > 0 || result.syncError ? await readStatus(pod, true) : before;
+    // (ConfigPodSandbox is in every sync's results, as the kubelet's; it changes nothing.)
+    const acted = result.syncResults.some((s) => s.action !== "ConfigPodSandbox" || s.error);
+    const after = acted || result.syncError ? await readStatus(pod, true) : before;
     probes?.updatePodStatus(pod, probeStatuses(pod, after));
     const status = generatePodStatus({
       pod,
