@@ -107,8 +107,12 @@ export function createAgent(options: AgentOptions): Agent {
   registerActiveResourcesGauge(registry);
   const backOff = createBackoff({ ...KUBELET_BACKOFF, clock });
   const states = new Map<string, PodState>();
-  /** UIDs this agent killed, and when the kill ended: the orphan cleanup skips them until a later relist. */
-  const killedAt = new Map<string, number>();
+  /**
+   * UID → when this agent's last sync or kill of the pod ended. A relist that started before then
+   * may not show what it did: the orphan cleanup skips such a pod, and the pod cache does not
+   * take its absence from that relist as an empty status.
+   */
+  const actedAt = new Map<string, number>();
   // Container and image GC (gc-loops.ts); a pod is known by UID while a source has it or a worker kills it.
   const garbageCollection = createAgentGarbageCollection({
     config,
@@ -195,7 +199,12 @@ export function createAgent(options: AgentOptions): Agent {
     probes?.addPod(pod);
     const before = await readStatus(pod);
     if (signal?.aborted) return; // the agent is stopping: start nothing new
-    const result = await rt.syncPod(pod, before, [], backOff);
+    let result: Awaited<ReturnType<typeof rt.syncPod>>;
+    try {
+      result = await rt.syncPod(pod, before, [], backOff);
+    } finally {
+      actedAt.set(uidOf(pod), clock.now());
+    }
     // Retried in ~10 s after any error, resynced after syncFrequency otherwise (both jittered).
     syncQueue.done(uidOf(pod), result.syncError !== undefined || result.syncResults.some((s) => s.error));
     if (result.syncError) {
@@ -252,7 +261,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (running) {
       logger.info(podRef(pod), "killing pod: its manifest is gone or changed");
       await rt.killPod(pod, running);
-      killedAt.set(uid, clock.now());
+      actedAt.set(uid, clock.now());
     }
     // A pod re-added (same UID) while being killed keeps its new state: the pod workers create
     // it again now.
@@ -271,14 +280,14 @@ export function createAgent(options: AgentOptions): Agent {
       pods: pleg.pods(),
       listedAt: pleg.podsListedAt(),
       known: (uid) => states.has(uid) || active.has(uid),
-      killedAt,
+      actedAt,
     });
     // Only pods nodelet created (its ownership label): a kubelet's pods on a shared runtime stay.
     for (const pod of await orphanFilter.killable(candidates)) {
       metrics.orphanedRuntimePods.inc();
       logger.info({ pod: `${pod.namespace}/${pod.name}`, uid: pod.id }, "killing a pod no source describes");
       await needRuntime().killPod(undefined, pod);
-      killedAt.set(pod.id, clock.now());
+      actedAt.set(pod.id, clock.now());
     }
   }
 
@@ -387,7 +396,18 @@ export function createAgent(options: AgentOptions): Agent {
           ? { imageCredentialProviderBinDir: config.imageCredentialProviderBinDir }
           : {}),
       });
-      podCache = createPodCache({ runtime, clock });
+      podCache = createPodCache({
+        runtime,
+        clock,
+        // A new pod: the last relist, if it started after anything this agent did to the pod and
+        // had none of it, says the pod has nothing in the runtime yet (one status read less).
+        absentSince: (uid) => {
+          const listedAt = pleg?.podsListedAt();
+          if (listedAt === undefined || (actedAt.get(uid) ?? Number.NEGATIVE_INFINITY) >= listedAt)
+            return undefined;
+          return pleg?.pods().some((p) => p.id === uid) ? undefined : listedAt;
+        },
+      });
       const versionInfo = await runtime.version();
       logger.info(
         {

@@ -7,6 +7,13 @@ import type { Clock, PodStatus, Runtime } from "@nodelet/runtime-api";
 export interface PodCacheOptions {
   runtime: Pick<Runtime, "getPodStatus">;
   clock: Clock;
+  /**
+   * When a listing of the runtime that started at the returned time (clock ms) had no object of
+   * the pod, and nothing has been done to the pod since: a first get() then takes the pod's status
+   * as empty instead of reading it (the kubelet's cache gives a new pod the empty status of the
+   * last relist too). Undefined: no such evidence, read the runtime.
+   */
+  absentSince?: (uid: string) => number | undefined;
 }
 
 export interface PodCache {
@@ -60,6 +67,26 @@ export function createPodCache(options: PodCacheOptions): PodCache {
       // Strictly after: a read that started in the same millisecond as the relist ended may have
       // listed the containers before the change the relist saw.
       if (entry?.status !== undefined && entry.readAt > entry.invalidatedAt) return entry.status;
+      if (entry?.status === undefined) {
+        const since = options.absentSince?.(uid);
+        if (since !== undefined && since > (entry?.invalidatedAt ?? Number.NEGATIVE_INFINITY)) {
+          const status: PodStatus = {
+            id: uid,
+            name,
+            namespace,
+            ips: [],
+            containerStatuses: [],
+            sandboxStatuses: [],
+            timestamp: since,
+          };
+          entries.set(uid, {
+            status,
+            readAt: since,
+            invalidatedAt: entry?.invalidatedAt ?? Number.NEGATIVE_INFINITY,
+          });
+          return status;
+        }
+      }
       return refresh(uid, name, namespace);
     },
     refresh,

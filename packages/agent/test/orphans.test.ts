@@ -32,21 +32,21 @@ describe("orphanCandidates", () => {
       pod("stray-sandbox", "exited", "running"),
       pod("stopped", "exited", "exited"),
     ];
-    const out = orphanCandidates({ pods, listedAt: 10, known: (u) => u === "known", killedAt: new Map() });
+    const out = orphanCandidates({ pods, listedAt: 10, known: (u) => u === "known", actedAt: new Map() });
     expect(out.map((p) => p.id)).toEqual(["stray", "stray-sandbox"]);
   });
 
   it("skips a pod killed after the relist started, until a relist that started after the kill", () => {
-    const killedAt = new Map([["gone", 1500]]);
+    const actedAt = new Map([["gone", 1500]]);
     const stale = [pod("gone", "running", "running")]; // listed at 1000, during the kill
     const known = () => false;
-    expect(orphanCandidates({ pods: stale, listedAt: 1000, known, killedAt })).toEqual([]);
-    expect(killedAt.has("gone")).toBe(true);
+    expect(orphanCandidates({ pods: stale, listedAt: 1000, known, actedAt })).toEqual([]);
+    expect(actedAt.has("gone")).toBe(true);
     // A relist that started after the kill ended and still sees it running: a real orphan now.
-    expect(orphanCandidates({ pods: stale, listedAt: 2000, known, killedAt }).map((p) => p.id)).toEqual([
+    expect(orphanCandidates({ pods: stale, listedAt: 2000, known, actedAt }).map((p) => p.id)).toEqual([
       "gone",
     ]);
-    expect(killedAt.size).toBe(0);
+    expect(actedAt.size).toBe(0);
   });
 
   it("works from the PLEG's podsListedAt: the start of the relist behind pods()", async () => {
@@ -64,9 +64,9 @@ describe("orphanCandidates", () => {
     expect(pleg.podsListedAt()).toBeUndefined();
     await pleg.relist();
     expect(pleg.podsListedAt()).toBe(5000);
-    const killedAt = new Map([["gone", 5010]]); // the kill ended while that relist ran
+    const actedAt = new Map([["gone", 5010]]); // the kill ended while that relist ran
     expect(
-      orphanCandidates({ pods: pleg.pods(), listedAt: pleg.podsListedAt(), known: () => false, killedAt }),
+      orphanCandidates({ pods: pleg.pods(), listedAt: pleg.podsListedAt(), known: () => false, actedAt }),
     ).toEqual([]);
   });
 });

@@ -90,4 +90,36 @@ describe("pod cache", () => {
     await cache.get("u1", "a", "default");
     expect(runtime.calls).toEqual(["u1", "u1", "u1"]);
   });
+
+  it("takes a new pod's status as empty when a listing had none of it, and reads once it acted", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    let absent: number | undefined = 900; // a relist that started at 900 had nothing of u1
+    const cache = createPodCache({ runtime, clock, absentSince: () => absent });
+    const first = await cache.get("u1", "a", "default");
+    expect(first).toMatchObject({
+      id: "u1",
+      ips: [],
+      containerStatuses: [],
+      sandboxStatuses: [],
+      timestamp: 900,
+    });
+    expect(runtime.calls).toEqual([]);
+    // The sync created something: it refreshes, and the refreshed status is served from then on.
+    absent = undefined;
+    expect((await cache.refresh("u1", "a", "default")).ips).toEqual(["v0"]);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v0"]);
+    // No evidence: a read.
+    expect((await cache.get("u2", "b", "default")).ips).toEqual(["v0"]);
+    expect(runtime.calls).toEqual(["u1", "u2"]);
+  });
+
+  it("does not take a listing older than a change the PLEG saw as evidence of absence", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    const cache = createPodCache({ runtime, clock, absentSince: () => 900 });
+    cache.invalidate("u1", 950);
+    expect((await cache.get("u1", "a", "default")).ips).toEqual(["v0"]);
+    expect(runtime.calls).toEqual(["u1"]);
+  });
 });
