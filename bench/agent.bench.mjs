@@ -186,7 +186,7 @@ export async function agentSuite() {
         running.every((p) => (p.status?.containerStatuses ?? []).length > 0)
       )
         return;
-      await sleep(10);
+      await sleep(5); // the poll's granularity counts in the row: small against a ~400 ms start
     }
   };
   const waitGone = async () => {
@@ -249,9 +249,15 @@ export async function agentSuite() {
       await sleep(1000);
     }
   };
-  /** CPU of the agent, containerd and its shims over `ms`, and the agent's RSS at the end. */
+  /**
+   * CPU of the agent, containerd and its shims over `ms`, and the agent's RSS at the end. The
+   * window opens once the pods have run for one syncFrequency (1 min: their first periodic sync
+   * is behind them) and the GC has collected earlier rows' leftovers: the steady state.
+   */
   const idleWindow = async (ms) => {
+    const since = performance.now();
     await waitCollected();
+    if (!quick) await sleep(Math.max(0, since + 60_000 - performance.now()));
     const shims = shimPids(socket);
     const sum = (pids) => pids.reduce((t, pid) => t + procStats(pid).cpuMs, 0);
     const before = {
