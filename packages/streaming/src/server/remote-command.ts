@@ -20,6 +20,7 @@ import {
 import { SpdySession } from "../spdy/session.js";
 import type { SpdyStream } from "../spdy/stream.js";
 import { statusForError, statusForExitCode } from "../status.js";
+import { ChannelWriter } from "./channel-writer.js";
 import { type SessionLimits, watchLimits } from "./limits.js";
 import { acceptSpdyUpgrade, type Negotiated, rejectUpgrade } from "./negotiate.js";
 
@@ -172,20 +173,20 @@ function acceptWebSocket(
   const base64 = protocol === WS_V4_BASE64;
   return new Promise((resolve) => {
     ctx.wss.handleUpgrade(ctx.req, ctx.socket, ctx.head, (ws: WebSocket) => {
-      const send = (channel: number, data: Buffer, cb?: () => void) => {
-        if (ws.readyState !== ws.OPEN) return;
-        if (base64) {
-          ws.send(`${String.fromCharCode(48 + channel)}${data.toString("base64")}`, cb);
-          return;
-        }
-        const frame = Buffer.allocUnsafe(data.length + 1);
-        frame[0] = channel;
-        data.copy(frame, 1);
-        ws.send(frame, { binary: true }, cb);
-      };
+      const writer = new ChannelWriter(
+        {
+          send: (data, options, cb) => {
+            if (ws.readyState === ws.OPEN) ws.send(data, options, cb);
+          },
+          get bufferedAmount() {
+            return ws.bufferedAmount;
+          },
+        },
+        { base64 },
+      );
       // "Streams ready": an empty message on the lowest output channel, as the kubelet writes it.
       const ready = streams.stdout ? Channel.stdout : streams.stderr ? Channel.stderr : Channel.error;
-      send(ready, Buffer.alloc(0));
+      writer.write(ready, Buffer.alloc(0));
       let resizeText = "";
       ws.on("message", (data: Buffer, binary: boolean) => {
         const frame = decodeChannelMessage(data, binary, base64);
@@ -207,22 +208,27 @@ function acceptWebSocket(
         }
       });
       ws.on("error", () => {});
-      ws.once("close", () => input.closed());
+      ws.once("close", () => {
+        writer.close();
+        input.closed();
+      });
       resolve({
         writeOutput(which, chunk, resume) {
-          send(which === "stdout" ? Channel.stdout : Channel.stderr, chunk, () => {
-            if (ws.bufferedAmount < WS_LOW_WATER) resume();
+          writer.write(which === "stdout" ? Channel.stdout : Channel.stderr, chunk, () => {
+            if (writer.bufferedAmount < WS_LOW_WATER) resume();
           });
-          return ws.bufferedAmount < WS_HIGH_WATER;
+          return writer.bufferedAmount < WS_HIGH_WATER;
         },
         endOutput() {
           // WebSocket channels end with the connection.
         },
         finish(status) {
-          send(Channel.error, Buffer.from(JSON.stringify(status)));
+          writer.write(Channel.error, Buffer.from(JSON.stringify(status)));
+          writer.flush();
           if (ws.readyState === ws.OPEN) ws.close(1000);
         },
         destroy() {
+          writer.close();
           ws.terminate();
         },
       });

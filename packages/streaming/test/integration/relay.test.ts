@@ -1,0 +1,104 @@
+// The agent's relay (createStreamingServer) against the real containerd, its targets straight to
+// the runtime: a WebSocket client's output arrives whole, in order and on the right channel while
+// the relay coalesces the runtime's SPDY frames into larger messages.
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStreamingServer, exec, type StreamingServer, WS_V5 } from "../../src/index.js";
+import {
+  connectRuntime,
+  type Runtime,
+  readAll,
+  removePods,
+  startPod,
+  type TestPod,
+  waitFor,
+} from "./support.js";
+
+let rt: Runtime;
+let pod: TestPod;
+let streaming: StreamingServer;
+let server: Server;
+let base: string;
+const runId = `relay-${process.pid}-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  rt = await connectRuntime();
+  pod = await startPod(rt, runId, `relay-${runId}`, ["sleep", "3600"]);
+  streaming = createStreamingServer({
+    targets: {
+      exec: async (_target, cmd, s) =>
+        new URL((await rt.service.exec({ containerId: pod.containerId, cmd: [...cmd], ...s })).url),
+      attach: async () => {
+        throw new Error("unused");
+      },
+      portForward: async () => {
+        throw new Error("unused");
+      },
+    },
+  });
+  server = createServer((req, res) => streaming.handleRequest(req, res));
+  server.on("upgrade", (req, socket, head) => streaming.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/exec/ns/pod/main`;
+});
+afterAll(async () => {
+  streaming?.close();
+  server?.close();
+  await removePods(rt, runId);
+});
+
+const execPath = (script: string) =>
+  `${base}?${["sh", "-c", script].map((c) => `command=${encodeURIComponent(c)}`).join("&")}&output=1&error=1`;
+
+describe("the relay to a WebSocket v5 client", () => {
+  it("keeps stdout and stderr apart and in order while both are written at once", async () => {
+    const lines = 3000;
+    const s = await exec(
+      execPath(`i=0; while [ $i -lt ${lines} ]; do echo out$i; echo err$i >&2; i=$((i+1)); done; exit 5`),
+      { transport: "websocket" },
+    );
+    expect(s.protocol).toBe(WS_V5);
+    const [out, err, code] = await Promise.all([readAll(s.stdout), readAll(s.stderr), s.exitCode]);
+    const expected = (prefix: string) => Array.from({ length: lines }, (_, i) => `${prefix}${i}\n`).join("");
+    expect(out.toString() === expected("out")).toBe(true);
+    expect(err.toString() === expected("err")).toBe(true);
+    expect(code).toBe(5);
+  });
+
+  it("carries 50 MiB through stdout with the same checksum and the status after it", async () => {
+    const size = 50 * 1024 * 1024;
+    const s = await exec(
+      execPath(`head -c ${size} /dev/urandom > /tmp/big; md5sum /tmp/big >&2; cat /tmp/big; rm /tmp/big`),
+      { transport: "websocket" },
+    );
+    const hash = createHash("md5");
+    let got = 0;
+    s.stdout?.on("data", (c: Buffer) => {
+      got += c.length;
+      hash.update(c);
+    });
+    const [err, code] = await Promise.all([readAll(s.stderr), s.exitCode]);
+    expect(code).toBe(0);
+    expect(got).toBe(size);
+    expect(hash.digest("hex")).toBe(err.toString().split(" ")[0]);
+  });
+
+  it("holds a slow reader's output back and delivers all of it once read (back-pressure through the relay)", async () => {
+    const size = 50 * 1024 * 1024;
+    const s = await exec(execPath(`head -c ${size} /dev/zero`), { transport: "websocket" });
+    const out = s.stdout as Readable;
+    // Nobody reads stdout: it fills to its high-water mark and stays bounded instead of growing.
+    await waitFor("stdout to fill", async () => (out.readableLength >= 1 << 20 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(out.readableLength).toBeLessThanOrEqual(2 << 20);
+    let got = 0;
+    out.on("data", (c: Buffer) => {
+      got += c.length;
+    });
+    expect(await s.exitCode).toBe(0);
+    expect(got).toBe(size);
+  });
+});
