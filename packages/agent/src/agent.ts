@@ -441,10 +441,12 @@ export function createAgent(options: AgentOptions): Agent {
         onEvents: (events, pods) => {
           metrics.updateRunning(pods);
           const seenAt = clock.now();
-          for (const uid of new Set(events.map((e) => e.id))) {
+          const changed = new Set(events.map((e) => e.id));
+          const observed = new Map(pods.filter((p) => changed.has(p.id)).map((p) => [p.id, p]));
+          for (const uid of changed) {
             const state = states.get(uid);
             if (!state) continue;
-            podCache?.invalidate(uid, seenAt);
+            podCache?.invalidate(uid, seenAt, observed.get(uid));
             workers?.update(state.pod, "sync");
           }
           for (const e of events)

@@ -2,7 +2,8 @@
 // need: the runtime status of each pod as last read, kept until the PLEG sees one of the pod's
 // containers or sandboxes change. A sync of a pod whose containers did not change reads no status
 // from the runtime (no ContainerStatus of every dead instance at every periodic sync).
-import type { Clock, PodStatus, Runtime } from "@nodelet/runtime-api";
+import { PodSandboxState } from "@nodelet/cri-api";
+import type { Clock, Pod, PodStatus, Runtime } from "@nodelet/runtime-api";
 
 export interface PodCacheOptions {
   runtime: Pick<Runtime, "getPodStatus">;
@@ -23,9 +24,11 @@ export interface PodCache {
   refresh(uid: string, name: string, namespace: string): Promise<PodStatus>;
   /**
    * The PLEG saw a change of the pod in a relist that ended at `at`: a status read that started
-   * before then may predate the change, so it is not used again.
+   * before then may predate the change, so it is not used again. With `observed` (the pod as that
+   * relist listed it), a cached status that already shows exactly those containers and sandboxes
+   * in those states stays: the change is one it read already (typically the sync's own start).
    */
-  invalidate(uid: string, at: number): void;
+  invalidate(uid: string, at: number, observed?: Pod): void;
   /** Forgets a pod (it is gone from the config). */
   delete(uid: string): void;
   /** Status reads done so far (for the bench's debug metric and tests). */
@@ -90,9 +93,11 @@ export function createPodCache(options: PodCacheOptions): PodCache {
       return refresh(uid, name, namespace);
     },
     refresh,
-    invalidate(uid, at) {
+    invalidate(uid, at, observed) {
       // Kept even with nothing cached yet: a read in flight now may have started before the change.
       const entry = entries.get(uid);
+      if (observed && entry?.status && entry.readAt > entry.invalidatedAt && reflects(entry.status, observed))
+        return;
       if (entry === undefined) entries.set(uid, { readAt: Number.NEGATIVE_INFINITY, invalidatedAt: at });
       else entry.invalidatedAt = Math.max(entry.invalidatedAt, at);
     },
@@ -102,4 +107,28 @@ export function createPodCache(options: PodCacheOptions): PodCache {
     reads: () => reads,
     size: () => entries.size,
   };
+}
+
+function sandboxState(state: PodSandboxState): Pod["sandboxes"][number]["state"] {
+  if (state === PodSandboxState.SANDBOX_READY) return "running";
+  if (state === PodSandboxState.SANDBOX_NOTREADY) return "exited";
+  return "unknown";
+}
+
+/**
+ * True when `status` has exactly the relist's containers and sandboxes, each in the state the
+ * relist saw. States only move forward (created, running, exited) and IDs are never reused, so
+ * such a status is what a fresh read would give.
+ */
+export function reflects(status: PodStatus, observed: Pod): boolean {
+  if (
+    status.containerStatuses.length !== observed.containers.length ||
+    status.sandboxStatuses.length !== observed.sandboxes.length
+  ) {
+    return false;
+  }
+  const containers = new Map(status.containerStatuses.map((c) => [c.id.id, c.state]));
+  if (observed.containers.some((c) => containers.get(c.id.id) !== c.state)) return false;
+  const sandboxes = new Map(status.sandboxStatuses.map((s) => [s.id, sandboxState(s.state)]));
+  return observed.sandboxes.every((s) => sandboxes.get(s.id.id) === s.state);
 }

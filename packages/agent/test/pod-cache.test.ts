@@ -1,6 +1,7 @@
-import { createManualClock, type PodStatus } from "@nodelet/runtime-api";
+import { PodSandboxState, type PodSandboxStatus } from "@nodelet/cri-api";
+import { type ContainerStatus, createManualClock, type Pod, type PodStatus } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
-import { createPodCache } from "../src/pod-cache.js";
+import { createPodCache, reflects } from "../src/pod-cache.js";
 
 function fakeRuntime(clock: { now(): number }) {
   let version = 0;
@@ -121,5 +122,122 @@ describe("pod cache", () => {
     cache.invalidate("u1", 950);
     expect((await cache.get("u1", "a", "default")).ips).toEqual(["v0"]);
     expect(runtime.calls).toEqual(["u1"]);
+  });
+
+  it("keeps a status that already shows what the relist saw, and drops one that does not", async () => {
+    const clock = createManualClock(1000);
+    const runtime = fakeRuntime(clock);
+    const cache = createPodCache({ runtime, clock });
+    const cached = await cache.get("u1", "a", "default");
+    // The fake's statuses have no containers or sandboxes: a relist with none reflects it.
+    clock.advance(10);
+    cache.invalidate("u1", clock.now(), { ...observedPod(), containers: [], sandboxes: [] });
+    clock.advance(1);
+    expect(await cache.get("u1", "a", "default")).toBe(cached);
+    expect(runtime.calls).toEqual(["u1"]);
+    // A relist showing a container the status does not have: read again.
+    cache.invalidate("u1", clock.now(), observedPod());
+    clock.advance(1);
+    await cache.get("u1", "a", "default");
+    expect(runtime.calls).toEqual(["u1", "u1"]);
+  });
+});
+
+function observedPod(): Pod {
+  const container = (id: string, state: Pod["containers"][number]["state"]) => ({
+    id: { type: "containerd", id },
+    name: id,
+    image: "",
+    imageID: "",
+    imageRef: "",
+    imageRuntimeHandler: "",
+    hash: "",
+    state,
+    createdAt: 0,
+  });
+  return {
+    id: "u1",
+    name: "a",
+    namespace: "default",
+    createdAt: 0,
+    containers: [container("c2", "running"), container("c1", "exited")],
+    sandboxes: [container("s1", "running")],
+  };
+}
+
+function statusOf(
+  containers: [string, ContainerStatus["state"]][],
+  sandboxes: [string, PodSandboxState][],
+): PodStatus {
+  return {
+    id: "u1",
+    name: "a",
+    namespace: "default",
+    ips: [],
+    containerStatuses: containers.map(
+      ([id, state]) => ({ id: { type: "containerd", id }, state }) as ContainerStatus,
+    ),
+    sandboxStatuses: sandboxes.map(([id, state]) => ({ id, state }) as PodSandboxStatus),
+    timestamp: 0,
+  };
+}
+
+describe("reflects", () => {
+  const ready = PodSandboxState.SANDBOX_READY;
+  it("is true only for the same containers and sandboxes in the same states", () => {
+    const pod = observedPod();
+    expect(
+      reflects(
+        statusOf(
+          [
+            ["c1", "exited"],
+            ["c2", "running"],
+          ],
+          [["s1", ready]],
+        ),
+        pod,
+      ),
+    ).toBe(true);
+    // The sync read the container as created, the relist saw it running.
+    expect(
+      reflects(
+        statusOf(
+          [
+            ["c1", "exited"],
+            ["c2", "created"],
+          ],
+          [["s1", ready]],
+        ),
+        pod,
+      ),
+    ).toBe(false);
+    // A container the status lacks, or one the relist no longer has.
+    expect(reflects(statusOf([["c2", "running"]], [["s1", ready]]), pod)).toBe(false);
+    expect(
+      reflects(
+        statusOf(
+          [
+            ["c1", "exited"],
+            ["c2", "running"],
+            ["c3", "exited"],
+          ],
+          [["s1", ready]],
+        ),
+        pod,
+      ),
+    ).toBe(false);
+    // The sandbox stopped.
+    expect(
+      reflects(
+        statusOf(
+          [
+            ["c1", "exited"],
+            ["c2", "running"],
+          ],
+          [["s1", PodSandboxState.SANDBOX_NOTREADY]],
+        ),
+        pod,
+      ),
+    ).toBe(false);
   });
 });

@@ -61,6 +61,7 @@ import {
 } from "./runtime-status.js";
 import { createPodSandbox, getPortForward, sandboxConfigFor } from "./sandbox.js";
 import { type KubeGenericRuntimeManagerOptions, type ManagerSetup, resolveSetup } from "./setup.js";
+import { createStatusMemo } from "./status-memo.js";
 import { unmountPodVolumes } from "./volume-cleanup.js";
 
 export interface KubeGenericRuntimeManager extends KubeGenericRuntime {
@@ -147,6 +148,7 @@ class Manager implements KubeGenericRuntimeManager {
       imageManager: options.imageManager ?? this.#images,
       handlerRunner,
       metrics: options.registry ? startMetrics(options.registry) : undefined,
+      statusMemo: createStatusMemo(),
     };
     this.containerGCRuntime = createContainerGCRuntime(this.#ctx);
     this.#gc = createRuntimeContainerGC(this.#ctx, options.containerGC);
@@ -186,7 +188,16 @@ class Manager implements KubeGenericRuntimeManager {
   }
 
   getPodStatus(uid: string, name: string, namespace: string): Promise<PodStatus> {
-    return readPodStatus(this.runtimeService, this.#ctx.runtimeName, this.#ctx.clock, uid, name, namespace);
+    const ctx = this.#ctx;
+    return readPodStatus(
+      this.runtimeService,
+      ctx.runtimeName,
+      ctx.clock,
+      uid,
+      name,
+      namespace,
+      ctx.statusMemo,
+    );
   }
 
   async garbageCollect(
@@ -357,6 +368,7 @@ class Manager implements KubeGenericRuntimeManager {
       this.#ctx.metrics?.startedPods.inc();
       try {
         const res = await this.runtimeService.podSandboxStatus(sandboxId, false);
+        if (res.status) this.#ctx.statusMemo.addSandbox(pod.metadata.uid ?? "", res.status);
         if (!pod.spec.hostNetwork && res.status) podIPs = determinePodSandboxIPs(res.status);
       } catch (err) {
         recordEvent(

@@ -17,6 +17,7 @@ import {
 import type { StartMetrics } from "./metrics.js";
 import type { Mounter } from "./mounter.js";
 import type { KubeGenericRuntimeManagerOptions } from "./setup.js";
+import type { StatusMemo } from "./status-memo.js";
 
 export interface RuntimeContext {
   readonly runtimeService: RuntimeService;
@@ -31,6 +32,8 @@ export interface RuntimeContext {
   readonly imageManager: ImageManager;
   readonly handlerRunner: HandlerRunner;
   readonly metrics: StartMetrics | undefined;
+  /** Statuses readPodStatus need not read again (status-memo.ts). */
+  readonly statusMemo: StatusMemo;
 }
 
 /**

@@ -28,8 +28,7 @@ import {
 } from "@nodelet/runtime-api";
 import { capTerminationMessages, terminationMessage } from "./container-logs.js";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels, LABEL_POD_UID } from "./labels.js";
-
-/** Termination messages are read up to this many bytes, as the kubelet does. */
+import type { StatusMemo } from "./status-memo.js";
 
 export function toContainerState(state: ContainerState): ContainerStateName {
   switch (state) {
@@ -168,7 +167,10 @@ function ignoreNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
   });
 }
 
-/** The kubelet's GetPodStatus: every sandbox and container of the pod UID, newest first. */
+/**
+ * The kubelet's GetPodStatus: every sandbox and container of the pod UID, newest first. With a
+ * memo, statuses of objects listed in the state they were last read in are not read again.
+ */
 export async function readPodStatus(
   runtime: RuntimeService,
   runtimeName: string,
@@ -176,6 +178,7 @@ export async function readPodStatus(
   uid: string,
   name: string,
   namespace: string,
+  memo?: StatusMemo,
 ): Promise<PodStatus> {
   const byUid = { labelSelector: { [LABEL_POD_UID]: uid } };
   const [sandboxes, containers] = await Promise.all([
@@ -183,25 +186,38 @@ export async function readPodStatus(
     runtime.listContainers(ContainerFilter.fromPartial(byUid)),
   ]);
   sandboxes.sort((a, b) => (b.createdAt > a.createdAt ? 1 : b.createdAt < a.createdAt ? -1 : 0));
-  const sandboxStatuses: PodSandboxStatus[] = [];
-  let ips: string[] = [];
-  for (const [index, sandbox] of sandboxes.entries()) {
-    const res = await ignoreNotFound(runtime.podSandboxStatus(sandbox.id, false));
-    if (!res?.status) continue;
-    sandboxStatuses.push(res.status);
-    if (index === 0 && res.status.state === PodSandboxState.SANDBOX_READY)
-      ips = determinePodSandboxIPs(res.status);
-  }
+  const sandboxStatuses = (
+    await Promise.all(
+      sandboxes.map(
+        async (sandbox) =>
+          memo?.sandbox(uid, sandbox.id, sandbox.state) ??
+          (
+            await ignoreNotFound(runtime.podSandboxStatus(sandbox.id, false))
+          )?.status,
+      ),
+    )
+  ).filter((s): s is PodSandboxStatus => s !== undefined);
+  const newest = sandboxStatuses[0];
+  const ips =
+    newest !== undefined && newest.id === sandboxes[0]?.id && newest.state === PodSandboxState.SANDBOX_READY
+      ? determinePodSandboxIPs(newest)
+      : [];
   const timestamp = clock.now();
-  const statuses = await Promise.all(
+  const read = await Promise.all(
     containers.map(async (c) => {
+      const kept = memo?.container(uid, c.id, c.state);
+      if (kept) return { state: c.state, status: kept };
       const res = await ignoreNotFound(runtime.containerStatus(c.id, false));
-      return res?.status ? toContainerStatus(runtimeName, res.status) : undefined;
+      return res?.status
+        ? { state: res.status.state, status: await toContainerStatus(runtimeName, res.status) }
+        : undefined;
     }),
   );
-  const containerStatuses = capTerminationMessages(
-    statuses.filter((s): s is ContainerStatus => s !== undefined),
-  ).sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+  const found = read.filter((r): r is { state: ContainerState; status: ContainerStatus } => r !== undefined);
+  memo?.store(uid, sandboxStatuses, found);
+  const containerStatuses = capTerminationMessages(found.map((r) => r.status)).sort(
+    (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
+  );
   return { id: uid, name, namespace, ips, containerStatuses, sandboxStatuses, timestamp };
 }
 

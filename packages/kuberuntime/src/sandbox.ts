@@ -61,6 +61,7 @@ export async function getPortForward(
     podUid,
     podName,
     podNamespace,
+    ctx.statusMemo,
   );
   const newest = status.sandboxStatuses[0];
   if (!newest) {
