@@ -1,13 +1,15 @@
 // streaming (issue 11's rows): exec stdout (50 MiB) and stdin upload through our client against a
 // bare protocol client on the same kind of runtime URL (raw `ws`, v4.channel.k8s.io); the same
 // through the agent's relay (createStreamingServer, what the agent mounts) against our client
-// straight at the runtime; and an exec of `true` (RPC, connect, status) against ExecSync. Each
-// throughput row has a CPU row beside it (this process's CPU per run, see rateRows).
+// straight at the runtime; the relay alone in front of a stand-in runtime (v5 client against SPDY
+// client); and an exec of `true` (RPC, connect, status) against ExecSync. Each throughput row has
+// a CPU row beside it (this process's CPU per run, see rateRows).
 
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { ContainerConfig, ImageSpec, PodSandboxConfig } from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { createStreamingServer, exec } from "@nodelet/streaming";
@@ -20,8 +22,9 @@ const MiB = 1024 * 1024;
  * MiB/s of `fn` for each side, rounds alternating; ratio = bare/ours (≤ 1 is good), `target` the
  * bound. The runtime (containerd, its shim, `cat`) takes most of the 2 cores and other work on the
  * machine moves its share, so the rates of one round swing by 2x; the second row is this process's
- * CPU per run (user + system, all threads: our client, and for the agent rows the relay too),
- * which load moves far less and which shows what our side costs.
+ * CPU per run (user + system, all threads: our client, for the agent rows the relay too, and for
+ * the relay-alone row the stand-in runtime's worker), which load moves less and which shows what
+ * our side costs.
  */
 async function rateRows(name, { ours, bare, mib, rounds = 8, target }) {
   if (quick) rounds = 1;
@@ -144,6 +147,34 @@ export async function streamingSuite(env) {
   const agentUrl = (cmd, stdin) =>
     `${agentBase}?${[...cmd.map((c) => `command=${encodeURIComponent(c)}`), "output=1", "error=1", ...(stdin ? ["input=1"] : [])].join("&")}`;
 
+  // The relay alone: the same createStreamingServer in front of a stand-in runtime in a worker
+  // thread (streaming-fake-runtime.mjs), so the row shows what the relay's client side costs.
+  const fakeSize = sized(100 * MiB, 4 * MiB);
+  const fakeMib = fakeSize / MiB;
+  const fake = new Worker(new URL("./streaming-fake-runtime.mjs", import.meta.url), {
+    // containerd's DATA frames for a `cat` averaged ~14 KiB here.
+    workerData: { size: fakeSize, frame: 14 * 1024 },
+  });
+  const fakePort = await new Promise((resolve, reject) => {
+    fake.once("message", resolve);
+    fake.once("error", reject);
+  });
+  const fakeStreaming = createStreamingServer({
+    targets: {
+      exec: async () => new URL(`http://127.0.0.1:${fakePort}/exec`),
+      attach: async () => {
+        throw new Error("unused");
+      },
+      portForward: async () => {
+        throw new Error("unused");
+      },
+    },
+  });
+  const fakeServer = createServer((req, res) => fakeStreaming.handleRequest(req, res));
+  fakeServer.on("upgrade", (req, socket, head) => fakeStreaming.handleUpgrade(req, socket, head));
+  await new Promise((r) => fakeServer.listen(0, "127.0.0.1", r));
+  const fakeAgentUrl = `http://127.0.0.1:${fakeServer.address().port}/exec/bench/fake/app?command=cat&output=1&error=1`;
+
   const cat = ["cat", "/tmp/blob"];
   // The commands print their count: an upload whose command writes nothing at all loses its status
   // to containerd closing the SPDY connection early (../shared/notes/streaming.md).
@@ -183,6 +214,15 @@ export async function streamingSuite(env) {
         ours: async () => drain(await exec(agentUrl(cat, false), { transport: "spdy" })),
         bare: async () => drain(await exec(await urlFor(cat, false), { transport: "spdy" })),
       })),
+      ...(await rateRows(
+        `relay alone: ${fakeMib} MiB from a stand-in runtime, to a v5 client vs to a SPDY client`,
+        {
+          mib: fakeMib,
+          target: 1 / 0.9,
+          ours: async () => drain(await exec(fakeAgentUrl, { transport: "websocket" })),
+          bare: async () => drain(await exec(fakeAgentUrl, { transport: "spdy" })),
+        },
+      )),
       ...(await rateRows(`exec stdin ${mib} MiB: through the agent (SPDY) vs direct (SPDY)`, {
         mib,
         target: 1 / 0.8,
@@ -209,6 +249,9 @@ export async function streamingSuite(env) {
   } finally {
     streaming.close();
     server.close();
+    fakeStreaming.close();
+    fakeServer.close();
+    await fake.terminate();
     await runtime.stopPodSandbox(sandboxId);
     await runtime.removePodSandbox(sandboxId);
     runtime.close?.();
