@@ -112,14 +112,16 @@ describe("system clock", () => {
       .cancel();
     let ticks = 0;
     const interval = systemClock.setInterval(() => ticks++, 5);
-    await systemClock.sleep(40);
+    // However loaded the machine, the interval ticks twice within the bound, and not after cancel().
+    const bound = Date.now() + 10_000;
+    while (ticks < 2 && Date.now() < bound) await systemClock.sleep(5);
     interval.cancel();
     const after = ticks;
     await systemClock.sleep(20);
+    expect(after).toBeGreaterThanOrEqual(2);
     expect(ticks).toBe(after);
-    expect(ticks).toBeGreaterThanOrEqual(2);
     expect(cancelledFired).toBe(false);
-    expect(systemClock.now() - start).toBeGreaterThanOrEqual(55);
+    expect(systemClock.now() - start).toBeGreaterThanOrEqual(25);
   });
 
   it("sleep rejects with the abort reason", async () => {
