@@ -2,12 +2,7 @@
 // probes and periodic syncs waking the workers, and the HTTP API showing what happens.
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "@nodelet/kuberuntime";
-import {
-  type ContainerProbeStatus,
-  createProbeManager,
-  createProber,
-  type ProbeManager,
-} from "@nodelet/lifecycle";
+import { createProbeManager, createProber, type ProbeManager } from "@nodelet/lifecycle";
 import {
   type Clock,
   type ContainerID,
@@ -45,6 +40,7 @@ import { createPodCache, type PodCache } from "./pod-cache.js";
 import { createPodConfig, type PodConfig } from "./pod-config.js";
 import { type ContainerSyncError, generatePodStatus, podIsTerminal } from "./pod-status.js";
 import { createPodWorkers, type PodUpdateType, type PodWorkers } from "./pod-workers.js";
+import { probeStatuses, specOf } from "./probe-status.js";
 import { createPullProgressTracker, withPullMessage } from "./pull-progress.js";
 import { registerActiveResourcesGauge } from "./resource-metrics.js";
 import { type AgentServer, type AgentView, createAgentServer } from "./server.js";
@@ -158,29 +154,6 @@ export function createAgent(options: AgentOptions): Agent {
     const cache = podCache;
     const args = [uidOf(pod), pod.metadata.name ?? "", podNamespace(pod)] as const;
     return fresh ? cache.refresh(...args) : cache.get(...args);
-  }
-
-  function probeStatuses(pod: V1Pod, status: PodStatus): ContainerProbeStatus[] {
-    const seen = new Set<string>();
-    const out: ContainerProbeStatus[] = [];
-    for (const c of status.containerStatuses) {
-      if (seen.has(c.name)) continue; // newest first: the current instance
-      seen.add(c.name);
-      out.push({
-        name: c.name,
-        containerId: c.id,
-        state: c.state === "running" ? "running" : c.state === "exited" ? "terminated" : "waiting",
-        ...(c.startedAt ? { startedAtMs: c.startedAt.getTime() } : {}),
-      });
-    }
-    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
-      if (!seen.has(c.name)) out.push({ name: c.name, state: "waiting" });
-    }
-    return out;
-  }
-
-  function specOf(pod: V1Pod, name: string) {
-    return [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === name);
   }
 
   async function syncPod(

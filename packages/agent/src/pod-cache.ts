@@ -2,8 +2,7 @@
 // need: the runtime status of each pod as last read, kept until the PLEG sees one of the pod's
 // containers or sandboxes change. A sync of a pod whose containers did not change reads no status
 // from the runtime (no ContainerStatus of every dead instance at every periodic sync).
-import { PodSandboxState } from "@nodelet/cri-api";
-import type { Clock, Pod, PodStatus, Runtime } from "@nodelet/runtime-api";
+import { type Clock, type Pod, type PodStatus, type Runtime, sandboxStateName } from "@nodelet/runtime-api";
 
 export interface PodCacheOptions {
   runtime: Pick<Runtime, "getPodStatus">;
@@ -109,12 +108,6 @@ export function createPodCache(options: PodCacheOptions): PodCache {
   };
 }
 
-function sandboxState(state: PodSandboxState): Pod["sandboxes"][number]["state"] {
-  if (state === PodSandboxState.SANDBOX_READY) return "running";
-  if (state === PodSandboxState.SANDBOX_NOTREADY) return "exited";
-  return "unknown";
-}
-
 /**
  * True when `status` has exactly the relist's containers and sandboxes, each in the state the
  * relist saw. States only move forward (created, running, exited) and IDs are never reused, so
@@ -129,6 +122,6 @@ export function reflects(status: PodStatus, observed: Pod): boolean {
   }
   const containers = new Map(status.containerStatuses.map((c) => [c.id.id, c.state]));
   if (observed.containers.some((c) => containers.get(c.id.id) !== c.state)) return false;
-  const sandboxes = new Map(status.sandboxStatuses.map((s) => [s.id, sandboxState(s.state)]));
+  const sandboxes = new Map(status.sandboxStatuses.map((s) => [s.id, sandboxStateName(s.state)]));
   return observed.sandboxes.every((s) => sandboxes.get(s.id.id) === s.state);
 }

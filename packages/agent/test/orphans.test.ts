@@ -3,26 +3,10 @@ import { createManualClock } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import { orphanCandidates } from "../src/orphans.js";
 import { createPleg } from "../src/pleg.js";
+import { runtimeContainer, runtimePod } from "./runtime-fixtures.js";
 
-const c = (id: string, state: Container["state"]): Container => ({
-  id: { type: "containerd", id },
-  name: id,
-  image: "",
-  imageID: "",
-  imageRef: "",
-  imageRuntimeHandler: "",
-  hash: "",
-  state,
-  createdAt: 0,
-});
-const pod = (id: string, container: Container["state"], sandbox: Container["state"]): Pod => ({
-  id,
-  name: id,
-  namespace: "default",
-  createdAt: 0,
-  containers: [c(`${id}-app`, container)],
-  sandboxes: [c(`${id}-sandbox`, sandbox)],
-});
+const pod = (id: string, container: Container["state"], sandbox: Container["state"]): Pod =>
+  runtimePod(id, [runtimeContainer(`${id}-app`, container)], [runtimeContainer(`${id}-sandbox`, sandbox)]);
 
 describe("orphanCandidates", () => {
   it("takes running pods nobody knows, and leaves known and fully stopped ones", () => {

@@ -2,26 +2,10 @@ import type { Container, Pod } from "@nodelet/runtime-api";
 import { createManualClock } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import { createPleg, type PodLifecycleEvent } from "../src/pleg.js";
+import { runtimeContainer, runtimePod } from "./runtime-fixtures.js";
 
-const c = (id: string, state: Container["state"]): Container => ({
-  id: { type: "containerd", id },
-  name: id,
-  image: "",
-  imageID: "",
-  imageRef: "",
-  imageRuntimeHandler: "",
-  hash: "",
-  state,
-  createdAt: 0,
-});
-const pod = (id: string, containers: Container[]): Pod => ({
-  id,
-  name: id,
-  namespace: "default",
-  createdAt: 0,
-  containers,
-  sandboxes: [],
-});
+const c = runtimeContainer;
+const pod = (id: string, containers: Container[]): Pod => runtimePod(id, containers);
 
 describe("generic PLEG", () => {
   it("turns state changes into Started / Died / Removed events", async () => {

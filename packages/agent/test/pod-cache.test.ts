@@ -2,6 +2,7 @@ import { PodSandboxState, type PodSandboxStatus } from "@nodelet/cri-api";
 import { type ContainerStatus, createManualClock, type Pod, type PodStatus } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
 import { createPodCache, reflects } from "../src/pod-cache.js";
+import { runtimeContainer, runtimePod } from "./runtime-fixtures.js";
 
 function fakeRuntime(clock: { now(): number }) {
   let version = 0;
@@ -144,25 +145,12 @@ describe("pod cache", () => {
 });
 
 function observedPod(): Pod {
-  const container = (id: string, state: Pod["containers"][number]["state"]) => ({
-    id: { type: "containerd", id },
-    name: id,
-    image: "",
-    imageID: "",
-    imageRef: "",
-    imageRuntimeHandler: "",
-    hash: "",
-    state,
-    createdAt: 0,
-  });
-  return {
-    id: "u1",
-    name: "a",
-    namespace: "default",
-    createdAt: 0,
-    containers: [container("c2", "running"), container("c1", "exited")],
-    sandboxes: [container("s1", "running")],
-  };
+  const pod = runtimePod(
+    "u1",
+    [runtimeContainer("c2", "running"), runtimeContainer("c1", "exited")],
+    [runtimeContainer("s1", "running")],
+  );
+  return { ...pod, name: "a" };
 }
 
 function statusOf(

@@ -25,6 +25,7 @@ import {
   type PodStatus,
   type RuntimeService,
   type RuntimeStatus,
+  sandboxStateName,
 } from "@nodelet/runtime-api";
 import { capTerminationMessages, terminationMessage } from "./container-logs.js";
 import { getContainerInfoFromAnnotations, getContainerInfoFromLabels, LABEL_POD_UID } from "./labels.js";
@@ -41,12 +42,6 @@ export function toContainerState(state: ContainerState): ContainerStateName {
     default:
       return "unknown";
   }
-}
-
-function sandboxState(state: PodSandboxState): ContainerStateName {
-  if (state === PodSandboxState.SANDBOX_READY) return "running";
-  if (state === PodSandboxState.SANDBOX_NOTREADY) return "exited";
-  return "unknown";
 }
 
 function fromCriContainer(runtimeName: string, c: CriContainer): Container {
@@ -73,7 +68,7 @@ function fromCriSandbox(runtimeName: string, s: PodSandbox): Container {
     imageRef: "",
     imageRuntimeHandler: s.runtimeHandler,
     hash: "",
-    state: sandboxState(s.state),
+    state: sandboxStateName(s.state),
     createdAt: nanosToMillis(s.createdAt),
   };
 }
@@ -244,7 +239,7 @@ export function runningPodFromStatus(runtimeName: string, status: PodStatus): Po
     imageRef: "",
     imageRuntimeHandler: s.runtimeHandler,
     hash: "",
-    state: sandboxState(s.state),
+    state: sandboxStateName(s.state),
     createdAt: nanosToMillis(s.createdAt),
   }));
   return {

@@ -200,6 +200,7 @@ export {
   PodSyncResult,
   parseContainerID,
   runtimeCondition,
+  sandboxStateName,
   Version,
 } from "./runtime-types.js";
 export { dateToNanos, millisToNanos, nanosToDate, nanosToMillis } from "./time.js";

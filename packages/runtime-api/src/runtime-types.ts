@@ -1,4 +1,4 @@
-import type { AuthConfig, PodSandboxStatus } from "@nodelet/cri-api";
+import { type AuthConfig, PodSandboxState, type PodSandboxStatus } from "@nodelet/cri-api";
 import { ErrorCode, NodeletError } from "./errors.js";
 
 /** A container as the kubelet names it: `<runtime type>://<id>`, e.g. `containerd://4f2a...`. */
@@ -23,6 +23,13 @@ export function parseContainerID(text: string): ContainerID {
 }
 
 export type ContainerStateName = "created" | "running" | "exited" | "unknown";
+
+/** A sandbox's CRI state in the kubelet's container terms: ready is running, not ready exited. */
+export function sandboxStateName(state: PodSandboxState): ContainerStateName {
+  if (state === PodSandboxState.SANDBOX_READY) return "running";
+  if (state === PodSandboxState.SANDBOX_NOTREADY) return "exited";
+  return "unknown";
+}
 
 /** A container (or a sandbox, in Pod.sandboxes) as the runtime lists it. */
 export interface Container {

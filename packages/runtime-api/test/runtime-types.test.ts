@@ -1,5 +1,13 @@
+import { PodSandboxState } from "@nodelet/cri-api";
 import { describe, expect, it } from "vitest";
-import { ErrorCode, formatContainerID, PodSyncResult, parseContainerID, Version } from "../src/index.js";
+import {
+  ErrorCode,
+  formatContainerID,
+  PodSyncResult,
+  parseContainerID,
+  sandboxStateName,
+  Version,
+} from "../src/index.js";
 
 describe("ContainerID", () => {
   it("round-trips type://id", () => {
@@ -37,5 +45,13 @@ describe("PodSyncResult", () => {
     const err = r.error();
     expect(err?.code).toBe(ErrorCode.CrashLoopBackOff);
     expect(err?.message).toContain('failed to "StartContainer" for "app" with CrashLoopBackOff');
+  });
+});
+
+describe("sandboxStateName", () => {
+  it("maps ready to running, not ready to exited, anything else to unknown", () => {
+    expect(sandboxStateName(PodSandboxState.SANDBOX_READY)).toBe("running");
+    expect(sandboxStateName(PodSandboxState.SANDBOX_NOTREADY)).toBe("exited");
+    expect(sandboxStateName(PodSandboxState.UNRECOGNIZED)).toBe("unknown");
   });
 });
