@@ -114,7 +114,11 @@ describe("createManifestDirSource", () => {
     // Truncated by a writer that has not finished: the file's time is within writeSettleMs of now.
     await writeFile(join(dir, "web.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [\n");
     await writeFile(join(dir, "new.yaml"), "");
-    clock.set(Date.now()); // past the periodic rescan, within writeSettleMs of the writes
+    // Past the periodic rescan, within writeSettleMs of the writes. One millisecond ahead because
+    // a file's mtime has sub-millisecond precision and Date.now() is truncated: a file written
+    // in the same millisecond would otherwise be "later" than the clock and still settling after
+    // exactly writeSettleMs.
+    clock.set(Date.now() + 1);
     await clock.settle();
     await waitFor(() => expect(s.updates.length).toBeGreaterThanOrEqual(2));
     expect(s.last().errors).toEqual([]);
