@@ -216,6 +216,7 @@ export function createAgent(options: AgentOptions): Agent {
       now: new Date(clock.now()),
     });
     state.status = status;
+    consoleRoutes?.watch.podChanged(uidOf(pod));
     if (!state.startObserved && status.phase === "Running") {
       const allRunning = (status.containerStatuses ?? []).every((c) => c.state?.running);
       if (allRunning) {
@@ -242,6 +243,7 @@ export function createAgent(options: AgentOptions): Agent {
       states.delete(uid);
       syncQueue.forget(uid);
       podCache?.delete(uid);
+      consoleRoutes?.watch.podChanged(uid);
     }
   }
 
@@ -490,6 +492,7 @@ export function createAgent(options: AgentOptions): Agent {
             firstSeenAt: clock.now(),
             startObserved: false,
           });
+          consoleRoutes?.watch.podChanged(uidOf(pod));
           if (!verdict.admit) {
             recorder.event(podObjectReference(pod), "Warning", verdict.reason, verdict.message);
             logger.warn({ ...podRef(pod), reason: verdict.reason }, verdict.message);
@@ -501,6 +504,7 @@ export function createAgent(options: AgentOptions): Agent {
         for (const pod of change.updated) {
           const state = states.get(uidOf(pod));
           if (state) state.pod = pod;
+          consoleRoutes?.watch.podChanged(uidOf(pod));
           workers?.update(pod, "update");
         }
         // Manifest problems are not logged here: each source (and the pod config, for

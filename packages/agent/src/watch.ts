@@ -27,7 +27,11 @@ export interface WatchHubOptions {
   pods: () => V1Pod[];
   events: EventStore;
   clock?: Clock | undefined;
-  /** How often pods are compared with what watchers were sent; default 500 ms. */
+  /**
+   * How often every pod is compared with what watchers were sent; default 500 ms. A change the
+   * agent reports with podChanged goes out at once; the poll catches what changes on its own
+   * (an image pull's progress message).
+   */
   pollMs?: number | undefined;
   /** Comment frames on an idle stream; default 15 s. */
   keepaliveMs?: number | undefined;
@@ -42,6 +46,11 @@ export interface WatchHubOptions {
 export interface WatchHub {
   /** Serves one /watch request (GET, already authenticated); returns the HTTP status sent. */
   serve(req: IncomingMessage, res: ServerResponse, url: URL): number;
+  /**
+   * The pod with this UID changed, was added or went away: watchers get it once the current job
+   * is done (changes made in one job go out together, and only the changed pods are serialized).
+   */
+  podChanged(uid: string): void;
   /** Ends every stream and stops polling. */
   close(): void;
   /** Open streams. */
@@ -103,6 +112,8 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   let pollTimer: Timer | undefined;
   let keepaliveTimer: Timer | undefined;
   let unsubscribe: (() => void) | undefined;
+  /** UIDs reported by podChanged since the last flush; undefined when no flush is queued. */
+  let dirty: Set<string> | undefined;
 
   function drop(w: Watcher): void {
     if (!watchers.delete(w)) return;
@@ -121,20 +132,48 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     if (w.res.writableLength > maxUnsent + allowance) drop(w);
   }
 
+  function sendPod(entry: { json: string; pod: V1Pod }): void {
+    const frame = `event: pod\ndata: ${entry.json}\n\n`;
+    for (const w of watchers) if (w.wantPods && podMatches(entry.pod, w.filter)) write(w, frame);
+  }
+
+  function sendDeleted(pod: V1Pod): void {
+    const frame = formatFrame("pod-deleted", { metadata: pod.metadata });
+    for (const w of watchers) if (w.wantPods && podMatches(pod, w.filter)) write(w, frame);
+  }
+
   function poll(): void {
     const next = new Map<string, { json: string; pod: V1Pod }>();
     for (const pod of options.pods()) next.set(podUid(pod), { json: JSON.stringify(pod), pod });
-    for (const [uid, entry] of next) {
-      if (sent.get(uid)?.json === entry.json) continue;
-      const frame = `event: pod\ndata: ${entry.json}\n\n`;
-      for (const w of watchers) if (w.wantPods && podMatches(entry.pod, w.filter)) write(w, frame);
-    }
-    for (const [uid, entry] of sent) {
-      if (next.has(uid)) continue;
-      const frame = formatFrame("pod-deleted", { metadata: entry.pod.metadata });
-      for (const w of watchers) if (w.wantPods && podMatches(entry.pod, w.filter)) write(w, frame);
-    }
+    for (const [uid, entry] of next) if (sent.get(uid)?.json !== entry.json) sendPod(entry);
+    for (const [uid, entry] of sent) if (!next.has(uid)) sendDeleted(entry.pod);
     sent = next;
+  }
+
+  /** Sends the pods podChanged named, serializing only those. */
+  function flush(): void {
+    const uids = dirty;
+    dirty = undefined;
+    if (uids === undefined || pollTimer === undefined) return;
+    const current = new Map<string, V1Pod>();
+    for (const pod of options.pods()) {
+      const uid = podUid(pod);
+      if (uids.has(uid)) current.set(uid, pod);
+    }
+    for (const uid of uids) {
+      const pod = current.get(uid);
+      const last = sent.get(uid);
+      if (pod === undefined) {
+        if (last === undefined) continue;
+        sent.delete(uid);
+        sendDeleted(last.pod);
+        continue;
+      }
+      const entry = { json: JSON.stringify(pod), pod };
+      if (last?.json === entry.json) continue;
+      sent.set(uid, entry);
+      sendPod(entry);
+    }
   }
 
   function onEvent(event: V1Event): void {
@@ -178,6 +217,15 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   }
 
   return {
+    podChanged(uid) {
+      // Nobody watching: the first watcher's snapshot reads every pod anyway.
+      if (pollTimer === undefined) return;
+      if (dirty === undefined) {
+        dirty = new Set();
+        queueMicrotask(flush);
+      }
+      dirty.add(uid);
+    },
     serve(req, res, url) {
       const { wantPods, wantEvents } = parseTypes(url);
       let filter: EventFilter;

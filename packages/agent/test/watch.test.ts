@@ -131,6 +131,32 @@ describe("GET /watch", () => {
     await frames.return(undefined);
   });
 
+  it("sends what podChanged reports at once, without waiting for the poll, and only that pod", async () => {
+    // A poll that never comes within the test: only podChanged can deliver.
+    const f = await start({ pollMs: 3_600_000 });
+    f.pods.push(pod("a"), pod("b"));
+    const response = await fetch(`${f.base}/watch?types=pods`);
+    const frames = readSseFrames(response.body as ReadableStream<Uint8Array>);
+    await collect(frames, (s) => s.at(-1)?.event === "synced");
+
+    // b changed too but was not reported: it waits for the poll.
+    f.pods.splice(0, 2, pod("a", "Running"), pod("b", "Running"));
+    f.routes.watch.podChanged("uid-a");
+    f.routes.watch.podChanged("uid-a"); // twice in one job: one frame
+    const changed = await collect(frames, (s) => s.length === 1);
+    expect(
+      changed.map((x) => [x.event, JSON.parse(x.data).metadata.name, JSON.parse(x.data).status.phase]),
+    ).toEqual([["pod", "a", "Running"]]);
+
+    // A pod that went away, and a UID the hub never sent: only the first gives a frame.
+    f.pods.splice(0, 1);
+    f.routes.watch.podChanged("uid-a");
+    f.routes.watch.podChanged("uid-unknown");
+    const deleted = await collect(frames, (s) => s.length === 1);
+    expect(deleted.map((x) => [x.event, JSON.parse(x.data).metadata.name])).toEqual([["pod-deleted", "a"]]);
+    await frames.return(undefined);
+  });
+
   it("filters by pod and by type; refuses unknown types", async () => {
     const f = await start();
     f.pods.push(pod("a"), pod("b"));
