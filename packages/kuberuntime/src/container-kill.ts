@@ -84,6 +84,7 @@ export async function killContainer(
   } catch (err) {
     if (!isNodeletError(err, ErrorCode.NotFound)) throw err;
   }
+  ctx.statusMemo.containerChanged(pod.metadata.uid ?? "", containerId.id);
 }
 
 /** Kills the running containers of a pod in parallel, sidecars after the rest; one step each. */

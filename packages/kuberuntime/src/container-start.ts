@@ -156,6 +156,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
   } catch (err) {
     return fail(ErrorCode.CreateContainerError, err);
   }
+  ctx.statusMemo.containerChanged(pod.metadata.uid ?? "", containerId);
   event("Normal", "Created", `Created container ${container.name}`);
 
   // 3. Start it.

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import {
   ContainerFilter,
   ContainerState,
+  type ContainerStatusResponse,
   type Container as CriContainer,
   type ContainerStatus as CriContainerStatus,
   type PodSandbox,
@@ -176,6 +177,13 @@ export async function readPodStatus(
   memo?: StatusMemo,
 ): Promise<PodStatus> {
   const byUid = { labelSelector: { [LABEL_POD_UID]: uid } };
+  // Containers the sync just started or stopped: asked about alongside the list, not after it.
+  const early = new Map<string, Promise<ContainerStatusResponse | undefined>>();
+  for (const id of memo?.takeChanged(uid) ?? []) {
+    const read = ignoreNotFound(runtime.containerStatus(id, false));
+    read.catch(() => undefined); // awaited below when listed; a rejection is not left unhandled
+    early.set(id, read);
+  }
   const [sandboxes, containers] = await Promise.all([
     runtime.listPodSandbox(PodSandboxFilter.fromPartial(byUid)),
     runtime.listContainers(ContainerFilter.fromPartial(byUid)),
@@ -202,7 +210,7 @@ export async function readPodStatus(
     containers.map(async (c) => {
       const kept = memo?.container(uid, c.id, c.state);
       if (kept) return { state: c.state, status: kept };
-      const res = await ignoreNotFound(runtime.containerStatus(c.id, false));
+      const res = await (early.get(c.id) ?? ignoreNotFound(runtime.containerStatus(c.id, false)));
       return res?.status
         ? { state: res.status.state, status: await toContainerStatus(runtimeName, res.status) }
         : undefined;

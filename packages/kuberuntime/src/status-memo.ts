@@ -9,6 +9,8 @@ import type { ContainerStatus } from "@nodelet/runtime-api";
 interface PodEntry {
   sandboxes: Map<string, PodSandboxStatus>;
   containers: Map<string, { state: ContainerState; status: ContainerStatus }>;
+  /** Containers this manager just created, started or stopped: read next time, with the list. */
+  changed: Set<string>;
 }
 
 export interface StatusMemo {
@@ -22,12 +24,21 @@ export interface StatusMemo {
   ): void;
   /** A sandbox status read elsewhere (the sync reads one right after RunPodSandbox). */
   addSandbox(uid: string, status: PodSandboxStatus): void;
+  /**
+   * A container the sync just started or stopped: its status is sure to differ, so the next read
+   * asks for it together with the list pair instead of after it.
+   */
+  containerChanged(uid: string, id: string): void;
+  /** The containers reported changed since the last read, forgotten as they are returned. */
+  takeChanged(uid: string): string[];
   size(): number;
 }
 
 /** Keeps the pods read most recently, at most `maxPods` of them. */
 export function createStatusMemo(maxPods = 1024): StatusMemo {
   const pods = new Map<string, PodEntry>();
+
+  const empty = (): PodEntry => ({ sandboxes: new Map(), containers: new Map(), changed: new Set() });
 
   function touch(uid: string, entry: PodEntry): void {
     pods.delete(uid);
@@ -50,11 +61,13 @@ export function createStatusMemo(maxPods = 1024): StatusMemo {
         : undefined;
     },
     store(uid, sandboxes, containers) {
-      if (sandboxes.length === 0 && containers.length === 0) {
+      const changed = pods.get(uid)?.changed ?? new Set<string>();
+      if (sandboxes.length === 0 && containers.length === 0 && changed.size === 0) {
         pods.delete(uid);
         return;
       }
       touch(uid, {
+        changed,
         sandboxes: new Map(sandboxes.filter((s) => settled(s.state)).map((s) => [s.id, s])),
         containers: new Map(
           containers.filter((c) => settledContainer(c.state)).map((c) => [c.status.id.id, c]),
@@ -63,9 +76,22 @@ export function createStatusMemo(maxPods = 1024): StatusMemo {
     },
     addSandbox(uid, status) {
       if (!settled(status.state)) return;
-      const entry = pods.get(uid) ?? { sandboxes: new Map(), containers: new Map() };
+      const entry = pods.get(uid) ?? empty();
       entry.sandboxes.set(status.id, status);
       touch(uid, entry);
+    },
+    containerChanged(uid, id) {
+      const entry = pods.get(uid) ?? empty();
+      entry.containers.delete(id);
+      entry.changed.add(id);
+      touch(uid, entry);
+    },
+    takeChanged(uid) {
+      const entry = pods.get(uid);
+      if (entry === undefined || entry.changed.size === 0) return [];
+      const ids = [...entry.changed];
+      entry.changed.clear();
+      return ids;
     },
     size: () => pods.size,
   };

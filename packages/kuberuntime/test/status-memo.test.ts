@@ -62,6 +62,35 @@ describe("readPodStatus with the status memo", () => {
     expect(statusCalls().container).toBe(afterSync.container + 2);
   });
 
+  it("asks about a container the sync started or stopped together with the list, not after it", async () => {
+    const { fake, manager, read } = await setup();
+    const backOff = createBackoff(KUBELET_BACKOFF);
+    await manager.syncPod(pod, await read(), [], backOff);
+    const methodsOf = async () => {
+      const from = fake.calls().length;
+      const status = await read();
+      return {
+        status,
+        methods: fake
+          .calls()
+          .slice(from)
+          .map((c) => c.method),
+      };
+    };
+    const started = await methodsOf();
+    expect(started.methods).toEqual(["ContainerStatus", "ListPodSandbox", "ListContainers"]);
+    expect(findContainerStatusByName(started.status, "app")?.state).toBe("running");
+    // Asked once: the next read keeps it (running, listed running).
+    expect((await methodsOf()).methods).toEqual(["ListPodSandbox", "ListContainers"]);
+
+    const running = (await manager.getPods(false)).find((p) => p.id === "uid-web");
+    if (!running) throw new Error("the pod is not running");
+    await manager.killPod(pod, running, 0);
+    const stopped = await methodsOf();
+    expect(stopped.methods.slice(0, 1)).toEqual(["ContainerStatus"]);
+    expect(findContainerStatusByName(stopped.status, "app")?.state).toBe("exited");
+  });
+
   it("forgets removed objects and pods, and keeps at most maxPods pods", () => {
     const memo = createStatusMemo(2);
     const sandbox = (id: string) => ({ id, state: 0 }) as never;
