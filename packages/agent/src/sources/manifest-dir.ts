@@ -2,7 +2,7 @@
 // non-hidden file of a directory (or the single file the path names) is one Pod manifest.
 // Watched for changes, with a full rescan every fileCheckFrequency as a safety net.
 
-import type { Stats } from "node:fs";
+import { type FSWatcher, type Stats, watch } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
@@ -15,7 +15,6 @@ import {
   type Timer,
   type V1Pod,
 } from "@nodelet/runtime-api";
-import { type FSWatcher, watch } from "chokidar";
 import { podKey, toStaticPod } from "../static-pod.js";
 import { errnoCode, type ReadFs } from "./document.js";
 import { readManifestFile } from "./manifest-file.js";
@@ -324,20 +323,34 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     if (watcher !== undefined && watchedIdentity === identity) return;
     void closeWatcher();
     watchedIdentity = identity;
-    const created = watch(target, {
-      depth: 0,
-      ignoreInitial: true,
-      followSymlinks: false,
-      ignored: (file: string) => file !== target && basename(file).startsWith("."),
-    });
-    created.on("all", onFsEvent);
-    created.on("error", (err: unknown) => {
-      logger.debug(
-        { source: "file", path, err: String(err) },
-        "watching the static pod path failed; rescans go on",
-      );
+    // One inotify watch on the directory (or the file) itself: an event only triggers the scan,
+    // which reads the directory anyway. (chokidar re-read the directory with a stat of every
+    // entry at each event and put a watch on every file: 111 watches for 110 manifests.)
+    let created: FSWatcher;
+    try {
+      created = watch(target, (_event, name) => {
+        // An editor's hidden temporary file: the rename into place is the event that counts.
+        if (name && basename(name.toString()).startsWith(".")) return;
+        onFsEvent();
+      });
+    } catch (err) {
+      watchFailed(err);
+      return;
+    }
+    created.on("error", (err) => {
+      if (watcher !== created) return;
+      watchFailed(err);
+      void closeWatcher();
     });
     watcher = created;
+  }
+
+  /** Out of inotify watches, or the path went away under the watch: rescans go on and watch again. */
+  function watchFailed(err: unknown): void {
+    logger.debug(
+      { source: "file", path, err: String(err) },
+      "watching the static pod path failed; rescans go on",
+    );
   }
 
   function closeWatcher(): Promise<void> {
