@@ -75,6 +75,8 @@ export async function relayRemoteCommand(
     upstream.close();
     down?.destroy();
   }
+  /** Resumes the client's input paused for the runtime's stdin to drain. */
+  let resumeInput: (() => void) | undefined;
   const input = {
     stdin(chunk: Buffer, pause: () => void, resume: () => void) {
       limits.touch();
@@ -82,11 +84,20 @@ export async function relayRemoteCommand(
       if (!stdin || stdin.writableEnded) return;
       if (!stdin.write(chunk)) {
         pause();
-        stdin.once("drain", resume);
+        resumeInput = resume;
+        stdin.once("drain", () => {
+          resumeInput = undefined;
+          resume();
+        });
       }
     },
     stdinEnd() {
       upstream.stdin?.end();
+      // A stream being ended emits no 'drain': a client paused on its last chunk would stay
+      // paused, and its close frame unread until ws's 30 s close timeout ended the session.
+      const resume = resumeInput;
+      resumeInput = undefined;
+      resume?.();
     },
     resize(size: TerminalSize) {
       limits.touch();

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { createStreamingServer, exec, type StreamingServer, WS_V5 } from "../../src/index.js";
 import {
   connectRuntime,
@@ -100,5 +101,40 @@ describe("the relay to a WebSocket v5 client", () => {
     });
     expect(await s.exitCode).toBe(0);
     expect(got).toBe(size);
+  });
+
+  it("ends the session once stdin's close and the status are through, even when the last stdin chunk waits for the runtime", async () => {
+    // A bare v5 client sending 1 MiB messages: the runtime's stdin is still draining the last one
+    // when the close of stdin arrives. The relay used to stay paused on that chunk (no 'drain' for
+    // an ending stream), leave the client's close frame unread and end at ws's 30 s close timeout.
+    const chunks = 48;
+    const ws = new WebSocket(
+      `${base.replace("http:", "ws:")}?${["sh", "-c", "wc -c; echo after"].map((c) => `command=${encodeURIComponent(c)}`).join("&")}&input=1&output=1`,
+      [WS_V5],
+    );
+    let stdout = "";
+    let status = "";
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.on("message", (data: Buffer) => {
+      if (data[0] === 1) stdout += data.subarray(1).toString();
+      if (data[0] === 3) status += data.subarray(1).toString();
+    });
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const piece = Buffer.alloc(1 + (1 << 20), 7);
+    piece[0] = 0;
+    for (let i = 0; i < chunks; i++) ws.send(piece);
+    ws.send(Buffer.from([255, 0]));
+    // Well under ws's 30 s close timeout: the relay read the client's close frame and closed.
+    const ended = await Promise.race([
+      closed,
+      new Promise((resolve) => setTimeout(() => resolve("still open after 10 s"), 10_000).unref()),
+    ]);
+    expect(ended).toBe(1000);
+    await waitFor("the relay to end the session", async () => (streaming.active === 0 ? true : undefined));
+    expect(stdout).toBe(`${chunks << 20}\nafter\n`);
+    expect(JSON.parse(status)).toMatchObject({ status: "Success" });
   });
 });
