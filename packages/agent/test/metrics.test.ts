@@ -2,30 +2,11 @@ import type { Container, Pod } from "@nodelet/runtime-api";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { AGENT_METRIC_NAMES, countRunning, createAgentMetrics, POD_START_BUCKETS } from "../src/metrics.js";
+import { runtimeContainer, runtimePod } from "./runtime-fixtures.js";
 
-function container(name: string, state: Container["state"]): Container {
-  return {
-    id: { type: "containerd", id: name },
-    name,
-    image: "busybox:1.36",
-    imageID: "",
-    imageRef: "",
-    imageRuntimeHandler: "",
-    hash: "",
-    state,
-    createdAt: 0,
-  };
-}
-
-function runtimePod(id: string, sandbox: Container["state"] | undefined, containers: Container[]): Pod {
-  return {
-    id,
-    name: id,
-    namespace: "default",
-    createdAt: 0,
-    containers,
-    sandboxes: sandbox ? [container(`${id}-sandbox`, sandbox)] : [],
-  };
+/** A relist's pod with its sandbox (when given a state) named after it. */
+function podWith(id: string, sandbox: Container["state"] | undefined, containers: Container[]): Pod {
+  return runtimePod(id, containers, sandbox ? [runtimeContainer(`${id}-sandbox`, sandbox)] : []);
 }
 
 describe("createAgentMetrics", () => {
@@ -77,9 +58,9 @@ describe("createAgentMetrics", () => {
     const registry = new Registry();
     const metrics = createAgentMetrics(registry);
     const pods = [
-      runtimePod("a", "running", [container("a1", "running"), container("a2", "exited")]),
-      runtimePod("b", "exited", [container("b1", "exited"), container("b2", "created")]),
-      runtimePod("c", undefined, [container("c1", "running")]),
+      podWith("a", "running", [runtimeContainer("a1", "running"), runtimeContainer("a2", "exited")]),
+      podWith("b", "exited", [runtimeContainer("b1", "exited"), runtimeContainer("b2", "created")]),
+      podWith("c", undefined, [runtimeContainer("c1", "running")]),
     ];
     expect(countRunning(pods)).toEqual({
       runningPods: 1,
