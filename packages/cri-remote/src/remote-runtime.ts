@@ -2,7 +2,7 @@ import {
   AttachRequest,
   CheckpointContainerRequest,
   CheckpointPodRequest,
-  type Container,
+  Container,
   type ContainerConfig,
   type ContainerEventResponse,
   type ContainerFilter,
@@ -25,7 +25,7 @@ import {
   ListPodSandboxRequest,
   ListPodSandboxStatsRequest,
   type MetricDescriptor,
-  type PodSandbox,
+  PodSandbox,
   type PodSandboxConfig,
   type PodSandboxFilter,
   type PodSandboxMetrics,
@@ -76,6 +76,7 @@ import {
 } from "@nodelet/runtime-api";
 import { Connection } from "./connection.js";
 import { checkSocket, parseEndpoint } from "./endpoint.js";
+import { ListItemMemo } from "./list-memo.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, type RemoteServiceOptions } from "./options.js";
 import {
   validateContainerStatus,
@@ -125,6 +126,9 @@ export function notCriRuntime(err: unknown, endpoint: string, service: string): 
 
 class RemoteRuntimeService implements RuntimeService {
   readonly #conn: Connection;
+  // Map fields: Container's labels (8) and annotations (9); PodSandbox's labels (5) and annotations (6).
+  readonly #containers = new ListItemMemo((bytes) => Container.decode(bytes), [8, 9]);
+  readonly #sandboxes = new ListItemMemo((bytes) => PodSandbox.decode(bytes), [5, 6]);
 
   constructor(conn: Connection) {
     this.#conn = conn;
@@ -188,10 +192,15 @@ class RemoteRuntimeService implements RuntimeService {
     return validateSandboxStatus(res);
   }
 
+  /** Unchanged items are shared with earlier answers and frozen (list-memo.ts). */
   async listPodSandbox(filter?: PodSandboxFilter, options?: CallOptions): Promise<PodSandbox[]> {
+    const remember = isEmptyFilter(filter);
     const res = await this.#conn.call(
       "ListPodSandbox",
-      rpc.listPodSandbox,
+      {
+        ...rpc.listPodSandbox,
+        responseDeserialize: (buf: Buffer) => ({ items: this.#sandboxes.decode(buf, remember) }),
+      },
       ListPodSandboxRequest.fromPartial({ filter }),
       options,
     );
@@ -293,10 +302,15 @@ class RemoteRuntimeService implements RuntimeService {
     );
   }
 
+  /** Unchanged items are shared with earlier answers and frozen (list-memo.ts). */
   async listContainers(filter?: ContainerFilter, options?: CallOptions): Promise<Container[]> {
+    const remember = isEmptyFilter(filter);
     const res = await this.#conn.call(
       "ListContainers",
-      rpc.listContainers,
+      {
+        ...rpc.listContainers,
+        responseDeserialize: (buf: Buffer) => ({ containers: this.#containers.decode(buf, remember) }),
+      },
       ListContainersRequest.fromPartial({ filter }),
       options,
     );
@@ -550,4 +564,13 @@ class RemoteRuntimeService implements RuntimeService {
   close(): void {
     this.#conn.close();
   }
+}
+
+/** No filter, or one whose every field is unset (an empty string or an empty object). */
+function isEmptyFilter(filter: object | undefined): boolean {
+  if (!filter) return true;
+  return Object.values(filter).every(
+    (v) =>
+      v === undefined || v === "" || (typeof v === "object" && v !== null && Object.keys(v).length === 0),
+  );
 }

@@ -45,6 +45,25 @@ export function toContainerState(state: ContainerState): ContainerStateName {
   }
 }
 
+// The runtime service may answer an unchanged container or sandbox with the same frozen object
+// on every relist (cri-remote does): its conversion is then made once and shared, frozen too.
+const converted = new WeakMap<CriContainer | PodSandbox, Container>();
+
+function convertOnce<T extends CriContainer | PodSandbox>(
+  runtimeName: string,
+  item: T,
+  convert: (runtimeName: string, item: T) => Container,
+): Container {
+  if (!Object.isFrozen(item)) return convert(runtimeName, item);
+  let container = converted.get(item);
+  if (container?.id.type !== runtimeName) {
+    container = convert(runtimeName, item);
+    Object.freeze(container.id);
+    converted.set(item, Object.freeze(container));
+  }
+  return container;
+}
+
 function fromCriContainer(runtimeName: string, c: CriContainer): Container {
   const annotated = getContainerInfoFromAnnotations(c.annotations);
   return {
@@ -98,7 +117,7 @@ export async function listPods(runtime: RuntimeService, runtimeName: string, all
   for (const s of sandboxes) {
     if (!s.metadata) continue;
     const pod = podFor(s.metadata.uid, s.metadata.name, s.metadata.namespace);
-    const sandbox = fromCriSandbox(runtimeName, s);
+    const sandbox = convertOnce(runtimeName, s, fromCriSandbox);
     pod.sandboxes.push(sandbox);
     pod.createdAt = Math.max(pod.createdAt, sandbox.createdAt);
   }
@@ -108,7 +127,7 @@ export async function listPods(runtime: RuntimeService, runtimeName: string, all
     if (!labelled.podUid) continue; // not made by a kubelet-like agent
     // A container whose sandbox is gone still makes a pod entry, so it can be killed.
     podFor(labelled.podUid, labelled.podName, labelled.podNamespace).containers.push(
-      fromCriContainer(runtimeName, c),
+      convertOnce(runtimeName, c, fromCriContainer),
     );
   }
   for (const pod of pods.values()) pod.sandboxes.sort((a, b) => b.createdAt - a.createdAt);
