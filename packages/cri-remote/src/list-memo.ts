@@ -2,8 +2,9 @@
 // containers and sandboxes, only in another order, and with their labels and annotations in
 // another order too (containerd and the Go protobuf encoder both walk Go maps). Decoding them again
 // cost about a fifth of an idle agent's CPU (most of it UTF-8 decoding of labels and annotations)
-// plus the garbage. An item whose encoding equals the one decoded last time, map entries compared
-// as a set, is the same value, so it is reused; only new or changed items are decoded.
+// plus the garbage. An item with the same id whose fields other than its maps are byte-equal to
+// the ones decoded last time is the same value (CRI cannot change labels or annotations), so it is
+// reused; only new or changed items are decoded.
 
 /** Decodes one item of the list (ts-proto's `decode` of the item message). */
 export type DecodeItem<T> = (bytes: Uint8Array) => T;
@@ -20,7 +21,7 @@ interface Remembered<T> {
  * whose encoding is unchanged. Reused items are frozen, so a caller that modifies one fails at
  * once instead of changing what later calls return.
  *
- * `mapFields` are the item's map fields (whose entries may come in any order). `decode(buf, true)`
+ * `mapFields` are the item's map fields, left out of the comparison. `decode(buf, true)`
  * is for an unfiltered list: what it remembers is replaced by that list's items, so containers
  * that are gone are forgotten. Filtered lists decode without the memo.
  */
