@@ -331,7 +331,8 @@ describe("httpGet probes", () => {
       "liveness",
       pod,
       status,
-      withProbe({ httpGet: { path: "/loop", port: "http" } }),
+      // 11 requests within the probe's timeout: the default 1 s ran out on a loaded CI machine.
+      withProbe({ httpGet: { path: "/loop", port: "http" }, timeoutSeconds: 10 }),
     );
     expect(outcome.result).toBe("Failure");
     expect(outcome.output).toBe(`Get "http://127.0.0.1:${http.port}/loop": stopped after 10 redirects`);
