@@ -1,3 +1,5 @@
+import { ProtoWireReader } from "@nodelet/runtime-api";
+
 // The PLEG relists every second, and on an idle node the answer is the same every time: the same
 // containers and sandboxes, only in another order, and with their labels and annotations in
 // another order too (containerd and the Go protobuf encoder both walk Go maps). Decoding them again
@@ -5,6 +7,9 @@
 // plus the garbage. An item with the same id whose fields other than its maps are byte-equal to
 // the ones decoded last time is the same value (CRI cannot change labels or annotations), so it is
 // reused; only new or changed items are decoded.
+
+/** Names the message in a malformed-response error. */
+const WHAT = "a list response";
 
 /** Decodes one item of the list (ts-proto's `decode` of the item message). */
 export type DecodeItem<T> = (bytes: Uint8Array) => T;
@@ -43,8 +48,8 @@ export class ListItemMemo<T extends object> {
   decode(buf: Buffer, remember: boolean): T[] {
     const items: T[] = [];
     const next = remember ? new Map<string, Remembered<T>>() : undefined;
-    const cursor = new Cursor(buf);
-    while (cursor.pos < buf.length) {
+    const cursor = new ProtoWireReader(buf, WHAT);
+    while (!cursor.done) {
       const tag = cursor.varint();
       if (tag !== 0x0a) {
         // Not the list (field 1, length-delimited): a field of a newer API; skipped, as decoders do.
@@ -80,7 +85,7 @@ export class ListItemMemo<T extends object> {
    */
   #fixedRuns(buf: Buffer, start: number, end: number): number[] {
     const runs: number[] = [];
-    const cursor = new Cursor(buf, start, end);
+    const cursor = new ProtoWireReader(buf, WHAT, start, end);
     let runStart = start;
     while (cursor.pos < end) {
       const fieldStart = cursor.pos;
@@ -122,59 +127,10 @@ function copyRuns(buf: Buffer, runs: number[]): Buffer {
 /** The item's id: its first field when that is field 1, a string (both Container and PodSandbox). */
 function itemKey(buf: Buffer, start: number, end: number): string | undefined {
   if (end - start < 2 || buf[start] !== 0x0a) return undefined;
-  const cursor = new Cursor(buf, start + 1, end);
+  const cursor = new ProtoWireReader(buf, WHAT, start + 1, end);
   const length = cursor.varint();
   if (length === 0 || cursor.pos + length > end) return undefined;
   return buf.toString("latin1", cursor.pos, cursor.pos + length);
-}
-
-/** Reads protobuf's wire format far enough to find fields; bounds-checked. */
-class Cursor {
-  readonly #buf: Buffer;
-  readonly #end: number;
-  pos: number;
-
-  constructor(buf: Buffer, pos = 0, end = buf.length) {
-    this.#buf = buf;
-    this.pos = pos;
-    this.#end = end;
-  }
-
-  varint(): number {
-    let value = 0;
-    for (let shift = 0; shift < 64; shift += 7) {
-      if (this.pos >= this.#end) throw new RangeError("truncated varint in a list response");
-      const byte = this.#buf[this.pos++] as number;
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-    throw new RangeError("varint too long in a list response");
-  }
-
-  advance(n: number): void {
-    if (this.pos + n > this.#end) throw new RangeError("a field runs past the end of a list response");
-    this.pos += n;
-  }
-
-  /** Skips the value of the field whose tag was just read. */
-  skip(tag: number): void {
-    switch (tag & 7) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.advance(8);
-        return;
-      case 2:
-        this.advance(this.varint());
-        return;
-      case 5:
-        this.advance(4);
-        return;
-      default:
-        throw new RangeError(`wire type ${tag & 7} in a list response`);
-    }
-  }
 }
 
 function deepFreeze<T>(value: T): T {

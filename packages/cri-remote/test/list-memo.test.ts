@@ -85,7 +85,12 @@ describe("ListItemMemo", () => {
     const list = memo.decode(Buffer.concat([unknown, encode([container("a")])]), true);
     expect(list.map((c) => c.id)).toEqual(["a"]);
     const whole = encode([container("a")]);
-    expect(() => memo.decode(whole.subarray(0, whole.length - 3), true)).toThrow(RangeError);
+    expect(() => memo.decode(whole.subarray(0, whole.length - 3), true)).toThrow(
+      expect.objectContaining({
+        code: "InvalidResponse",
+        message: expect.stringContaining("a list response"),
+      }),
+    );
   });
 });
 

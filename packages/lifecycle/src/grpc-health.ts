@@ -4,7 +4,13 @@
 
 import { STATUS_CODES } from "node:http";
 import * as http2 from "node:http2";
-import { formatGoDuration } from "@nodelet/runtime-api";
+import {
+  encodeLengthDelimited,
+  fieldTag,
+  formatGoDuration,
+  ProtoWireReader,
+  WireType,
+} from "@nodelet/runtime-api";
 import { Aborted, errorText } from "./errors.js";
 import { goQuote } from "./go-format.js";
 import { joinHostPort } from "./http-target.js";
@@ -80,22 +86,10 @@ function codeForHTTPStatus(status: number): number {
   }
 }
 
-function encodeVarint(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  while (v > 0x7f) {
-    bytes.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  bytes.push(v);
-  return Buffer.from(bytes);
-}
-
 /** HealthCheckRequest{service} (field 1, string; proto3 leaves an empty string out). */
 export function encodeHealthCheckRequest(service: string): Buffer {
   if (service === "") return Buffer.alloc(0);
-  const bytes = Buffer.from(service, "utf8");
-  return Buffer.concat([Buffer.from([0x0a]), encodeVarint(bytes.length), bytes]);
+  return encodeLengthDelimited(1, Buffer.from(service, "utf8"));
 }
 
 /** The gRPC message framing: compressed flag (0), 4-byte big-endian length, message. */
@@ -105,42 +99,14 @@ export function frameMessage(message: Buffer): Buffer {
   return Buffer.concat([header, message]);
 }
 
-function readVarint(buf: Buffer, offset: number): [value: bigint, next: number] {
-  let result = 0n;
-  let shift = 0n;
-  for (let i = offset; i < buf.length && i < offset + 10; i++) {
-    const b = buf[i] as number;
-    result |= BigInt(b & 0x7f) << shift;
-    if ((b & 0x80) === 0) return [result, i + 1];
-    shift += 7n;
-  }
-  throw new Error("malformed varint");
-}
-
 /** HealthCheckResponse.status (field 1, enum); 0 when absent. Unknown fields are skipped. */
 export function decodeHealthCheckResponse(message: Buffer): number {
   let status = 0;
-  let offset = 0;
-  while (offset < message.length) {
-    const [key, afterKey] = readVarint(message, offset);
-    const field = Number(key >> 3n);
-    const wireType = Number(key & 7n);
-    offset = afterKey;
-    if (wireType === 0) {
-      const [value, next] = readVarint(message, offset);
-      if (field === 1) status = Number(BigInt.asIntN(32, value));
-      offset = next;
-    } else if (wireType === 1) {
-      offset += 8;
-    } else if (wireType === 2) {
-      const [length, next] = readVarint(message, offset);
-      offset = next + Number(length);
-    } else if (wireType === 5) {
-      offset += 4;
-    } else {
-      throw new Error(`unsupported wire type ${wireType}`);
-    }
-    if (offset > message.length) throw new Error("truncated message");
+  const reader = new ProtoWireReader(message, "HealthCheckResponse");
+  while (!reader.done) {
+    const tag = reader.varint();
+    if (tag === fieldTag(1, WireType.Varint)) status = reader.int32();
+    else reader.skip(tag);
   }
   return status;
 }

@@ -499,6 +499,20 @@ describe("grpc probes", () => {
     );
   });
 
+  it("skips a field it does not know, and fails an answer that is not protobuf", async () => {
+    const { prober } = setup();
+    expect(await prober.probe("liveness", pod, status, grpcProbe("extra"))).toEqual({
+      result: "Failure",
+      output: 'service unhealthy (responded with "NOT_SERVING")',
+    });
+    expect(await prober.probe("liveness", pod, status, grpcProbe("garbled"))).toEqual({
+      result: "Failure",
+      output:
+        "error: health rpc probe failed: rpc error: code = Internal desc = grpc: failed to unmarshal the " +
+        "received message: HealthCheckResponse is not valid protobuf: it ends inside a varint",
+    });
+  });
+
   it("fails on an unknown service and on Unimplemented", async () => {
     const { prober } = setup();
     expect(await prober.probe("liveness", pod, status, grpcProbe("nope"))).toEqual({

@@ -157,6 +157,13 @@ export {
   shouldContainerBeRestarted,
   shouldRestartOnFailure,
 } from "./pod-helpers.js";
+export {
+  encodeLengthDelimited,
+  encodeVarint,
+  fieldTag,
+  ProtoWireReader,
+  WireType,
+} from "./proto-wire.js";
 export type { PodQOSClass } from "./qos.js";
 export { effectiveRequests, getPodQOS } from "./qos.js";
 export { isQuantity, parseQuantity, quantityToInt, quantityToMilli } from "./quantity.js";

@@ -1,10 +1,11 @@
 import { constants as h2, connect as http2Connect } from "node:http2";
 import { connect as netConnect } from "node:net";
+import { encodeLengthDelimited, ProtoWireReader, WireType } from "@nodelet/runtime-api";
 import { TestEnvError } from "./errors.js";
 
 /*
  * Just enough gRPC (unary calls over HTTP/2 on a unix socket) and protobuf to ask the CRI whether it
- * is ready, without any npm dependency. Not a general client.
+ * is ready, without depending on the CRI client. Not a general client.
  */
 
 const RUNTIME = "/runtime.v1.RuntimeService";
@@ -12,67 +13,26 @@ const IMAGES = "/runtime.v1.ImageService";
 
 interface Field {
   no: number;
-  varint?: bigint;
+  varint?: number;
   bytes?: Buffer;
 }
 
-function readVarint(buf: Buffer, at: number): [bigint, number] {
-  let value = 0n;
-  let shift = 0n;
-  for (let i = at; i < buf.length; i++) {
-    const byte = buf[i] as number;
-    value |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return [value, i + 1];
-    shift += 7n;
-  }
-  throw new TestEnvError("INVALID_STATE", "truncated protobuf varint");
-}
-
-function decode(buf: Buffer): Field[] {
+/** The message's fields in order; unknown wire types and truncation throw (InvalidResponse). */
+function decode(buf: Buffer, what: string): Field[] {
   const fields: Field[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const [key, next] = readVarint(buf, at);
-    at = next;
-    const no = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (wire === 0) {
-      const [v, n] = readVarint(buf, at);
-      fields.push({ no, varint: v });
-      at = n;
-    } else if (wire === 2) {
-      const [len, n] = readVarint(buf, at);
-      fields.push({ no, bytes: buf.subarray(n, n + Number(len)) });
-      at = n + Number(len);
-    } else if (wire === 1) {
-      at += 8;
-    } else if (wire === 5) {
-      at += 4;
-    } else {
-      throw new TestEnvError("INVALID_STATE", `unsupported protobuf wire type ${wire}`);
-    }
+  const reader = new ProtoWireReader(buf, what);
+  while (!reader.done) {
+    const tag = reader.varint();
+    const no = Math.floor(tag / 8);
+    if (tag % 8 === WireType.Varint) fields.push({ no, varint: reader.varint() });
+    else if (tag % 8 === WireType.LengthDelimited) fields.push({ no, bytes: Buffer.from(reader.bytes()) });
+    else reader.skip(tag);
   }
   return fields;
 }
 
 function str(fields: Field[], no: number): string {
   return fields.find((f) => f.no === no)?.bytes?.toString("utf8") ?? "";
-}
-
-function varint(value: number): Buffer {
-  const out: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    out.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  out.push(rest);
-  return Buffer.from(out);
-}
-
-/** A length-delimited field: strings and embedded messages alike. */
-function lengthDelimited(no: number, data: Buffer): Buffer {
-  return Buffer.concat([varint((no << 3) | 2), varint(data.length), data]);
 }
 
 /** One unary gRPC call; resolves with the response message bytes. */
@@ -139,7 +99,10 @@ export interface CriVersion {
 }
 
 export async function criVersion(socket: string, timeoutMs?: number): Promise<CriVersion> {
-  const fields = decode(await grpcUnary(socket, `${RUNTIME}/Version`, Buffer.alloc(0), timeoutMs));
+  const fields = decode(
+    await grpcUnary(socket, `${RUNTIME}/Version`, Buffer.alloc(0), timeoutMs),
+    "VersionResponse",
+  );
   return { runtimeName: str(fields, 2), runtimeVersion: str(fields, 3), runtimeApiVersion: str(fields, 4) };
 }
 
@@ -152,16 +115,19 @@ export interface CriCondition {
 
 /** RuntimeReady / NetworkReady conditions from the CRI Status call. */
 export async function criConditions(socket: string, timeoutMs?: number): Promise<CriCondition[]> {
-  const response = decode(await grpcUnary(socket, `${RUNTIME}/Status`, Buffer.alloc(0), timeoutMs));
+  const response = decode(
+    await grpcUnary(socket, `${RUNTIME}/Status`, Buffer.alloc(0), timeoutMs),
+    "StatusResponse",
+  );
   const runtimeStatus = response.find((f) => f.no === 1)?.bytes;
   if (!runtimeStatus) return [];
-  return decode(runtimeStatus)
+  return decode(runtimeStatus, "RuntimeStatus")
     .filter((f) => f.no === 1 && f.bytes)
     .map((f) => {
-      const c = decode(f.bytes as Buffer);
+      const c = decode(f.bytes as Buffer, "RuntimeCondition");
       return {
         type: str(c, 1),
-        status: (c.find((x) => x.no === 2)?.varint ?? 0n) !== 0n,
+        status: (c.find((x) => x.no === 2)?.varint ?? 0) !== 0,
         reason: str(c, 3),
         message: str(c, 4),
       };
@@ -170,7 +136,10 @@ export async function criConditions(socket: string, timeoutMs?: number): Promise
 
 /** Whether the CRI image service knows `ref` (ImageStatus returns an image). */
 export async function criHasImage(socket: string, ref: string, timeoutMs?: number): Promise<boolean> {
-  const request = lengthDelimited(1, lengthDelimited(1, Buffer.from(ref, "utf8")));
-  const response = decode(await grpcUnary(socket, `${IMAGES}/ImageStatus`, request, timeoutMs));
+  const request = encodeLengthDelimited(1, encodeLengthDelimited(1, Buffer.from(ref, "utf8")));
+  const response = decode(
+    await grpcUnary(socket, `${IMAGES}/ImageStatus`, request, timeoutMs),
+    "ImageStatusResponse",
+  );
   return response.some((f) => f.no === 1 && f.bytes !== undefined);
 }

@@ -32,7 +32,8 @@ function grpcFrame(message: number[]): Buffer {
  * An h2c server implementing grpc.health.v1.Health/Check: service "" and "web" are SERVING,
  * "db" NOT_SERVING, "odd" answers status 7 (not a known enum value), "slow" never answers,
  * "unimplemented" answers Unimplemented, "huge" and "liar" stream an endless answer (declaring
- * 5 MiB, or 2 bytes); any other service is NotFound "unknown service", as
+ * 5 MiB, or 2 bytes), "garbled" answers a message cut inside its varint, "extra" answers
+ * NOT_SERVING after a field the probe does not know; any other service is NotFound "unknown service", as
  * grpc-go's health server does. Other paths are Unimplemented.
  */
 export async function startHealthServer(): Promise<HealthServer> {
@@ -80,14 +81,18 @@ export async function startHealthServer(): Promise<HealthServer> {
         pump();
         return;
       }
+      const answers: Record<string, number[]> = {
+        garbled: [0x08, 0x81],
+        extra: [0x12, 0x02, 0x68, 0x69, 0x08, 0x02],
+      };
       const status = ({ "": 1, web: 1, db: 2, odd: 7 } as Record<string, number>)[service];
-      if (status === undefined) {
+      if (status === undefined && answers[service] === undefined) {
         trailersOnly(5, "unknown service");
         return;
       }
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": 0, "grpc-message": "" }));
-      stream.end(grpcFrame([0x08, status]));
+      stream.end(grpcFrame(answers[service] ?? [0x08, status as number]));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
