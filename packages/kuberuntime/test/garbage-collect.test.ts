@@ -10,7 +10,7 @@ import { ContainerConfig, ImageSpec, PodSandboxConfig } from "@nodelet/cri-api";
 import { createFakeRuntime } from "@nodelet/cri-testing";
 import { createBackoff, ErrorCode, isNodeletError, type V1Pod } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
-import { createKubeGenericRuntimeManager } from "../src/index.js";
+import { createManagerOverFake } from "./support/fake-manager.js";
 
 const pod: V1Pod = {
   metadata: { name: "web", namespace: "prod", uid: "uid-web" },
@@ -24,27 +24,25 @@ async function setup(gone: Set<string>) {
   const fake = createFakeRuntime();
   const cleaned: string[] = [];
   const logsDir = mkdtempSync(join(tmpdir(), "nodelet-kr-gc-logs-"));
-  const manager = await createKubeGenericRuntimeManager({
-    runtimeService: fake,
-    imageService: fake,
-    rootDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-gc-root-")),
-    podLogsDirectory: logsDir,
-    keyring: { lookup: async () => [] },
-    cgroupV1: false,
-    logManager: {
-      clean: async (id) => {
-        cleaned.push(id);
-        // The container is still there when its logs go.
-        expect((await fake.containerStatus(id, false)).status?.id).toBe(id);
+  const { manager } = await createManagerOverFake(
+    {
+      podLogsDirectory: logsDir,
+      logManager: {
+        clean: async (id) => {
+          cleaned.push(id);
+          // The container is still there when its logs go.
+          expect((await fake.containerStatus(id, false)).status?.id).toBe(id);
+        },
+      },
+      containerGC: {
+        podStateProvider: {
+          shouldPodContentBeRemoved: (uid) => gone.has(uid),
+          shouldPodRuntimeBeRemoved: (uid) => gone.has(uid),
+        },
       },
     },
-    containerGC: {
-      podStateProvider: {
-        shouldPodContentBeRemoved: (uid) => gone.has(uid),
-        shouldPodRuntimeBeRemoved: (uid) => gone.has(uid),
-      },
-    },
-  });
+    fake,
+  );
   const noDelay = createBackoff({ initialMs: 1, maxMs: 1 });
   const status = () => manager.getPodStatus("uid-web", "web", "prod");
   /** Starts the next instance and lets it exit. */

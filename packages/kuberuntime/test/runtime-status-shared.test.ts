@@ -1,13 +1,10 @@
 // listPods converts a CRI container or sandbox once when the runtime service shares it between
 // answers (frozen, as cri-remote does for unchanged items), and freshly otherwise.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Container as CriContainer, PodSandbox } from "@nodelet/cri-api";
 import { createFakeRuntime } from "@nodelet/cri-testing";
 import { createBackoff, KUBELET_BACKOFF, type V1Pod } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
-import { createKubeGenericRuntimeManager } from "../src/index.js";
+import { createManagerOverFake } from "./support/fake-manager.js";
 
 const pod: V1Pod = {
   metadata: { name: "web", namespace: "prod", uid: "uid-web" },
@@ -32,15 +29,7 @@ async function setup(shared: boolean) {
     fake.listContainers = shareUnchanged(fake.listContainers.bind(fake));
     fake.listPodSandbox = shareUnchanged(fake.listPodSandbox.bind(fake));
   }
-  const manager = await createKubeGenericRuntimeManager({
-    runtimeService: fake,
-    imageService: fake,
-    rootDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-shared-root-")),
-    podLogsDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-shared-logs-")),
-    keyring: { lookup: async () => [] },
-    cgroupV1: false,
-    nodeName: "testnode",
-  });
+  const { manager } = await createManagerOverFake({}, fake);
   await manager.syncPod(
     pod,
     await manager.getPodStatus("uid-web", "web", "prod"),

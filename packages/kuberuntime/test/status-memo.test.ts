@@ -1,14 +1,11 @@
 // readPodStatus with the status memo (issue 14): a pod's status read asks the runtime only about
 // sandboxes and containers that are new or changed state since the last read; what it returns is
 // what a full read returns.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createFakeRuntime } from "@nodelet/cri-testing";
 import { createBackoff, findContainerStatusByName, KUBELET_BACKOFF, type V1Pod } from "@nodelet/runtime-api";
 import { describe, expect, it } from "vitest";
-import { createKubeGenericRuntimeManager } from "../src/index.js";
 import { createStatusMemo } from "../src/status-memo.js";
+import { createManagerOverFake } from "./support/fake-manager.js";
 
 const pod: V1Pod = {
   metadata: { name: "web", namespace: "prod", uid: "uid-web" },
@@ -20,15 +17,7 @@ const pod: V1Pod = {
 
 async function setup() {
   const fake = createFakeRuntime();
-  const manager = await createKubeGenericRuntimeManager({
-    runtimeService: fake,
-    imageService: fake,
-    rootDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-memo-root-")),
-    podLogsDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-memo-logs-")),
-    keyring: { lookup: async () => [] },
-    cgroupV1: false,
-    nodeName: "testnode",
-  });
+  const { manager } = await createManagerOverFake({}, fake);
   const read = () => manager.getPodStatus("uid-web", "web", "prod");
   const statusCalls = () => ({
     sandbox: fake.calls("PodSandboxStatus").length,

@@ -1,9 +1,6 @@
 // syncPod's failure branches on the in-memory CRI (@nodelet/cri-testing): one scripted fault each,
 // the kubelet's step result and event (pkg/kubelet/kuberuntime/kuberuntime_manager.go SyncPod,
 // kuberuntime_container.go startContainer), then the next sync, fault gone, recovering.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type CriMethod, createFakeRuntime, type FakeRuntime } from "@nodelet/cri-testing";
 import {
   createBackoff,
@@ -16,7 +13,8 @@ import {
   type V1Pod,
 } from "@nodelet/runtime-api";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createKubeGenericRuntimeManager, type KubeGenericRuntimeManager } from "../src/index.js";
+import type { KubeGenericRuntimeManager } from "../src/index.js";
+import { createManagerOverFake } from "./support/fake-manager.js";
 
 type RecordedEvent = Parameters<EventRecorder["event"]>[0] & {
   type: string;
@@ -35,18 +33,14 @@ interface Harness {
 async function createHarness(): Promise<Harness> {
   const fake = createFakeRuntime();
   const events: RecordedEvent[] = [];
-  const manager = await createKubeGenericRuntimeManager({
-    runtimeService: fake,
-    imageService: fake,
-    rootDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-fake-root-")),
-    podLogsDirectory: mkdtempSync(join(tmpdir(), "nodelet-kr-fake-logs-")),
-    keyring: { lookup: async () => [] },
-    cgroupV1: false,
-    nodeName: "testnode",
-    eventRecorder: {
-      event: (object, type, reason, message) => events.push({ ...object, type, reason, message }),
+  const { manager } = await createManagerOverFake(
+    {
+      eventRecorder: {
+        event: (object, type, reason, message) => events.push({ ...object, type, reason, message }),
+      },
     },
-  });
+    fake,
+  );
   const backOff = createBackoff(KUBELET_BACKOFF);
   const status = (pod: V1Pod) =>
     manager.getPodStatus(pod.metadata.uid ?? "", pod.metadata.name ?? "", pod.metadata.namespace ?? "");
