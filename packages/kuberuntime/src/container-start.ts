@@ -120,6 +120,7 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     ? previous.restartCount + 1
     : await restartCountFromLogDir(join(sandboxConfig.logDirectory, container.name));
   const o = ctx.options;
+  const allocatable = (o.getNodeAllocatable ?? defaultAllocatable)();
   let config: Awaited<ReturnType<typeof generateContainerConfig>>;
   try {
     const imageUser = await getImageUser(ctx, imageRef);
@@ -139,7 +140,8 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
       cpuCFSQuotaPeriodUs: o.cpuCFSQuotaPeriodUs ?? 100_000,
       seccompDefault: o.seccompDefault ?? false,
       memorySwapBehavior: o.memorySwapBehavior ?? "NoSwap",
-      memoryCapacityBytes: (o.getNodeAllocatable ?? defaultAllocatable)().memoryBytes,
+      memoryCapacityBytes: allocatable.memoryBytes,
+      nodeAllocatable: allocatable,
       cgroupV1: ctx.cgroupV1,
       mounter: ctx.mounter,
       ...(o.clusterDomain === undefined ? {} : { clusterDomain: o.clusterDomain }),
