@@ -143,40 +143,40 @@ async function generate(args: GenerateContainerConfigArgs): Promise<ContainerCon
     mounter: args.mounter,
     nodeAllocatableMemoryBytes: args.nodeAllocatable?.memoryBytes ?? args.memoryCapacityBytes,
   });
-  if (shouldMountHostsFile(pod, container, args.podIPs)) {
-    const identity = podHostnameAndDomain(pod, args.clusterDomain ?? "");
-    try {
-      mounts.push(await makeHostsMount(podDir, pod, args.podIPs, identity));
-    } catch (error) {
-      throw new NodeletError(
-        ErrorCode.CreateContainerConfigError,
-        `container "${container.name}": cannot write the pod's managed /etc/hosts: ${errorMessage(error)}`,
-        { cause: error, details: { container: container.name, field: "hostAliases" } },
-      );
-    }
-  }
-  try {
-    await mkdir(logDir, { recursive: true, mode: 0o755 });
-  } catch (error) {
+  // The hosts file, the log directory and the termination-message file are independent: made
+  // together they wait for the threadpool once, not three times, on a start's critical path.
+  const [hosts, logDirMade, terminationFile] = await Promise.allSettled([
+    shouldMountHostsFile(pod, container, args.podIPs)
+      ? makeHostsMount(podDir, pod, args.podIPs, podHostnameAndDomain(pod, args.clusterDomain ?? ""))
+      : undefined,
+    mkdir(logDir, { recursive: true, mode: 0o755 }),
+    makeTerminationMessageFile(
+      podDir,
+      container.name,
+      container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,
+      args.randomHex === undefined ? {} : { randomHex: args.randomHex },
+    ),
+  ]);
+  if (hosts.status === "rejected") {
     throw new NodeletError(
       ErrorCode.CreateContainerConfigError,
-      `create container log directory for container ${container.name} failed: ${(error as Error).message}`,
-      { cause: error, details: { container: container.name, field: "logPath" } },
+      `container "${container.name}": cannot write the pod's managed /etc/hosts: ${errorMessage(hosts.reason)}`,
+      { cause: hosts.reason, details: { container: container.name, field: "hostAliases" } },
+    );
+  }
+  if (hosts.value) mounts.push(hosts.value);
+  if (logDirMade.status === "rejected") {
+    throw new NodeletError(
+      ErrorCode.CreateContainerConfigError,
+      `create container log directory for container ${container.name} failed: ${errorMessage(logDirMade.reason)}`,
+      { cause: logDirMade.reason, details: { container: container.name, field: "logPath" } },
     );
   }
   // The kubelet logs a termination-message file it cannot make and starts the container without it.
-  try {
-    mounts.push(
-      await makeTerminationMessageFile(
-        podDir,
-        container.name,
-        container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,
-        args.randomHex === undefined ? {} : { randomHex: args.randomHex },
-      ),
-    );
-  } catch (error) {
+  if (terminationFile.status === "fulfilled") mounts.push(terminationFile.value);
+  else {
     args.logger?.warn(
-      { pod: formatPod(pod), container: container.name, err: errorMessage(error) },
+      { pod: formatPod(pod), container: container.name, err: errorMessage(terminationFile.reason) },
       "cannot create the termination-message file; the container starts without it",
     );
   }

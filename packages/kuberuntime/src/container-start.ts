@@ -104,6 +104,13 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     throw new NodeletError(code, text, { cause: err });
   };
 
+  // The restart count survives a runtime that lost its state, through the log files; the
+  // directory is read while the image is checked.
+  const previous = findContainerStatusByName(podStatus, container.name);
+  const restartCountRead = previous
+    ? Promise.resolve(previous.restartCount + 1)
+    : restartCountFromLogDir(join(sandboxConfig.logDirectory, container.name));
+
   // 1. The image.
   let imageRef: string;
   try {
@@ -114,11 +121,8 @@ export async function startContainer(ctx: RuntimeContext, args: StartContainerAr
     throw failure;
   }
 
-  // 2. The container: restart count survives a runtime that lost its state, through the log files.
-  const previous = findContainerStatusByName(podStatus, container.name);
-  const restartCount = previous
-    ? previous.restartCount + 1
-    : await restartCountFromLogDir(join(sandboxConfig.logDirectory, container.name));
+  // 2. The container.
+  const restartCount = await restartCountRead;
   const o = ctx.options;
   const allocatable = (o.getNodeAllocatable ?? defaultAllocatable)();
   let config: Awaited<ReturnType<typeof generateContainerConfig>>;

@@ -10,7 +10,7 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Calls `fn` once, `ms` from now (negative counts as 0). */
+  /** Calls `fn` once, `ms` from now (negative counts as 0; 0 runs on the event loop's next turn). */
   setTimeout(fn: () => void, ms: number): Timer;
   /** Calls `fn` every `ms` (at least 1) until cancelled. */
   setInterval(fn: () => void, ms: number): Timer;
@@ -40,6 +40,19 @@ function systemTimer(fn: () => void, ms: number, repeat: boolean): Timer {
   let handle: ReturnType<typeof setTimeout> | undefined;
   let cancelled = false;
   const period = repeat ? Math.max(1, ms) : Math.max(0, ms);
+  // Node clamps a 0 ms timeout to 1 ms: a "now" (a debounce of 0, an overdue deadline) runs after
+  // this turn's I/O instead, which is 1 ms sooner on every hop of a start path.
+  if (period === 0) {
+    const immediate = setImmediate(() => {
+      if (!cancelled) fn();
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+        clearImmediate(immediate);
+      },
+    };
+  }
   // Intervals are re-armed from their planned time, so they do not drift with the callback's duration.
   let at = Date.now() + period;
   const fire = (): void => {

@@ -124,6 +124,16 @@ describe("system clock", () => {
     expect(systemClock.now() - start).toBeGreaterThanOrEqual(25);
   });
 
+  it("runs a 0 ms (or overdue) timeout in the loop's next check phase, not after a 1 ms clamp", async () => {
+    const order: string[] = [];
+    systemClock.setTimeout(() => order.push("now"), 0);
+    systemClock.setTimeout(() => order.push("overdue"), -5);
+    systemClock.setTimeout(() => order.push("cancelled"), 0).cancel();
+    // Immediates run in the order they were queued: this one sees the two above, a timer would not.
+    const seen = await new Promise<string[]>((resolve) => setImmediate(() => resolve([...order])));
+    expect(seen).toEqual(["now", "overdue"]);
+  });
+
   it("sleep rejects with the abort reason", async () => {
     const controller = new AbortController();
     const slept = systemClock.sleep(10_000, controller.signal);
