@@ -33,6 +33,12 @@ const agentCli = flag("agent-cli") ?? join(repo, "packages/agent/dist/cli.js");
 const cpuProfDir = flag("cpu-prof");
 /** `--idle-only`: skip the start and teardown rows (the long ones), for a quick before/after of the idle rows. */
 const idleOnly = process.argv.includes("--idle-only");
+/**
+ * `--start-only`: only the one-pod start row, `--iterations=N` times (default 8), for a
+ * before/after of the start path with `--agent-cli`.
+ */
+const startOnly = process.argv.includes("--start-only");
+const startIterations = Number(flag("iterations") ?? 8);
 
 function freePort() {
   return new Promise((res) => {
@@ -394,9 +400,9 @@ export async function agentSuite() {
     const most = sized(110, 3);
     const idleMs = sized(60_000, 2_000);
     const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
-    for (const n of idleOnly ? [] : [1, many]) {
+    for (const n of idleOnly ? [] : startOnly ? [1] : [1, many]) {
       const row = await latencyRow(`manifest to Running in /pods (seen through /watch), ${suffix(n)}`, {
-        iterations: n === 1 ? 8 : 3,
+        iterations: n === 1 ? startIterations : 3,
         warmup: 1,
         ours: (watch) => viaAgent(n, false, watch),
         bare: (prepared) => viaBare(prepared),
@@ -428,6 +434,11 @@ export async function agentSuite() {
           target: null,
         });
       }
+    }
+
+    if (startOnly) {
+      completed = true;
+      return rows;
     }
 
     // Teardown of 30 pods (grace 1 s) against the floor's StopContainer + StopPodSandbox + RemovePodSandbox.
