@@ -2,16 +2,12 @@
 // layer relies on. A static pod never passes through an API server, so the agent applies them
 // itself, before hashing and validating the manifest, as the kubelet's decoder does.
 
-import type { V1Pod } from "@nodelet/runtime-api";
+import { isRecord, type V1Pod } from "@nodelet/runtime-api";
 
 type Obj = Record<string, unknown>;
 
-function isObject(value: unknown): value is Obj {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function objects(value: unknown): Obj[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
+  return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
 /** A string field is unset when missing, null or "" (Go's zero value). */
@@ -42,9 +38,9 @@ function defaultNumber(target: Obj, name: string, value: number, zero = false): 
  */
 export function applyPodDefaults(pod: V1Pod): V1Pod {
   const copy = structuredClone(pod) as unknown as Obj;
-  if (isObject(copy.metadata)) defaultString(copy.metadata, "namespace", "default");
+  if (isRecord(copy.metadata)) defaultString(copy.metadata, "namespace", "default");
   const spec = copy.spec;
-  if (isObject(spec)) defaultSpec(spec);
+  if (isRecord(spec)) defaultSpec(spec);
   return copy as unknown as V1Pod;
 }
 
@@ -59,7 +55,7 @@ function defaultSpec(spec: Obj): void {
   }
   for (const volume of objects(spec.volumes)) {
     if (Object.keys(volume).every((name) => name === "name")) volume.emptyDir = {};
-    if (isObject(volume.hostPath))
+    if (isRecord(volume.hostPath))
       if (volume.hostPath.type === undefined || volume.hostPath.type === null) volume.hostPath.type = "";
   }
 }
@@ -80,39 +76,39 @@ function defaultContainer(container: Obj, hostNetwork: boolean): void {
       defaultNumber(port, "hostPort", port.containerPort, true);
     }
   }
-  if (isObject(container.resources) && isObject(container.resources.limits)) {
+  if (isRecord(container.resources) && isRecord(container.resources.limits)) {
     const resources = container.resources;
     const limits = container.resources.limits;
     if (resources.requests === undefined || resources.requests === null) resources.requests = {};
-    if (isObject(resources.requests)) {
+    if (isRecord(resources.requests)) {
       for (const [name, value] of Object.entries(limits)) {
         if (resources.requests[name] === undefined) resources.requests[name] = value;
       }
     }
   }
   for (const env of objects(container.env)) {
-    if (isObject(env.valueFrom) && isObject(env.valueFrom.fieldRef)) {
+    if (isRecord(env.valueFrom) && isRecord(env.valueFrom.fieldRef)) {
       defaultString(env.valueFrom.fieldRef, "apiVersion", "v1");
     }
   }
   for (const name of ["livenessProbe", "readinessProbe", "startupProbe"]) {
     const probe = container[name];
-    if (!isObject(probe)) continue;
+    if (!isRecord(probe)) continue;
     defaultNumber(probe, "timeoutSeconds", 1, true);
     defaultNumber(probe, "periodSeconds", 10, true);
     defaultNumber(probe, "successThreshold", 1, true);
     defaultNumber(probe, "failureThreshold", 3, true);
     defaultHttpGet(probe.httpGet);
   }
-  if (isObject(container.lifecycle)) {
+  if (isRecord(container.lifecycle)) {
     for (const hook of [container.lifecycle.postStart, container.lifecycle.preStop]) {
-      if (isObject(hook)) defaultHttpGet(hook.httpGet);
+      if (isRecord(hook)) defaultHttpGet(hook.httpGet);
     }
   }
 }
 
 function defaultHttpGet(action: unknown): void {
-  if (!isObject(action)) return;
+  if (!isRecord(action)) return;
   defaultString(action, "path", "/");
   defaultString(action, "scheme", "HTTP");
 }

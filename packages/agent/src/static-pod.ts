@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import {
   ErrorCode,
   type FieldError,
+  isRecord,
   NodeletError,
   podNamespace,
   type V1Pod,
@@ -75,12 +76,12 @@ export function toStaticPod(raw: unknown, options: StaticPodOptions): V1Pod {
   pod.metadata.uid = uid;
   pod.metadata.name = `${name}-${options.nodeName.toLowerCase()}`;
   pod.metadata.annotations = {
-    ...(isObject(pod.metadata.annotations) ? pod.metadata.annotations : {}),
+    ...(isRecord(pod.metadata.annotations) ? pod.metadata.annotations : {}),
     [ConfigAnnotation.hash]: uid,
     [ConfigAnnotation.source]: options.source,
     [ConfigAnnotation.seen]: formatRFC3339Nano(options.seenAt),
   };
-  if (isObject(pod.spec)) pod.spec.nodeName = options.nodeName;
+  if (isRecord(pod.spec)) pod.spec.nodeName = options.nodeName;
   pod.status = { phase: "Pending" };
 
   try {
@@ -130,8 +131,4 @@ export function formatRFC3339Nano(date: Date): string {
   const [seconds, fraction = ""] = iso.slice(0, -1).split(".");
   const trimmed = fraction.replace(/0+$/, "");
   return `${seconds}${trimmed === "" ? "" : `.${trimmed}`}Z`;
-}
-
-function isObject(value: unknown): value is object {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

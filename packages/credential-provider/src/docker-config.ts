@@ -1,4 +1,4 @@
-import { ErrorCode, NodeletError } from "@nodelet/runtime-api";
+import { ErrorCode, isRecord, NodeletError } from "@nodelet/runtime-api";
 import { decodeBase64Strict } from "./base64.js";
 
 /** One registry's credentials from a docker config file or a pull secret. */
@@ -19,10 +19,6 @@ export interface ParseDockerConfigOptions {
   source: string;
   /** Called once per entry that was skipped; the message never holds a secret. */
   onWarning?: ((message: string) => void) | undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function invalid(source: string, what: string): NodeletError {

@@ -1,4 +1,4 @@
-import { ErrorCode, NodeletError, parseGoDurationNanos } from "@nodelet/runtime-api";
+import { ErrorCode, isRecord, NodeletError, parseGoDurationNanos } from "@nodelet/runtime-api";
 import { z } from "zod";
 import { formatFieldPath } from "./plugin-config.js";
 
@@ -25,10 +25,6 @@ const responseSchema = z.strictObject({
     .record(z.string(), z.strictObject({ username: z.string().optional(), password: z.string().optional() }))
     .nullish(),
 });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** An apiVersion quoted only when it looks like one (the output is otherwise never quoted). */
 function describeApiVersion(value: unknown): string {

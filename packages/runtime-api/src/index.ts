@@ -211,5 +211,6 @@ export {
   Version,
 } from "./runtime-types.js";
 export { dateToNanos, millisToNanos, nanosToDate, nanosToMillis } from "./time.js";
+export { isRecord } from "./validation/checker.js";
 export type { FieldError } from "./validation/index.js";
 export { collectPodErrors, validatePod } from "./validation/index.js";

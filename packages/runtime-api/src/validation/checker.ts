@@ -13,7 +13,8 @@ export interface FieldError {
 
 export type Obj = Record<string, unknown>;
 
-export function isObject(value: unknown): value is Obj {
+/** A non-null, non-array object: a JSON or YAML mapping, whose fields can be read by name. */
+export function isRecord(value: unknown): value is Obj {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -56,8 +57,8 @@ export function key(path: string, name: string): string {
 }
 
 export function podLabel(pod: unknown): string {
-  const metadata = isObject(pod) ? pod.metadata : undefined;
-  if (!isObject(metadata) || typeof metadata.name !== "string" || metadata.name === "") return "invalid pod";
+  const metadata = isRecord(pod) ? pod.metadata : undefined;
+  if (!isRecord(metadata) || typeof metadata.name !== "string" || metadata.name === "") return "invalid pod";
   const ns =
     typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : "default";
   const clip = (s: string): string => (s.length > 253 ? `${s.slice(0, 253)}...` : s);
@@ -85,7 +86,7 @@ export class Checker {
       if (required) this.fail(field, "is required (an object)");
       return undefined;
     }
-    if (!isObject(value)) {
+    if (!isRecord(value)) {
       this.fail(field, `must be an object, got ${show(value)}`);
       return undefined;
     }

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { isQuantity } from "../quantity.js";
-import { type Checker, child, isObject, key, listOf, type Obj, quote, show } from "./checker.js";
+import { type Checker, child, isRecord, key, listOf, type Obj, quote, show } from "./checker.js";
 import {
   ENV_FIELD_PATHS,
   ENV_RESOURCES,
@@ -220,7 +220,7 @@ export function checkResources(c: Checker, value: unknown, path: string): void {
     const field = key(child(path, "requests"), name);
     const limit = limits.get(name);
     // A limit that is there but invalid is reported already.
-    if (limit === undefined && isObject(resources.limits) && Object.hasOwn(resources.limits, name)) continue;
+    if (limit === undefined && isRecord(resources.limits) && Object.hasOwn(resources.limits, name)) continue;
     if (overcommitAllowed(name)) {
       if (limit !== undefined && request.value - limit.value > Math.abs(limit.value) * 1e-9) {
         c.fail(

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { type Checker, child, index, isObject, key, type Obj, quote, show } from "./checker.js";
+import { type Checker, child, index, isRecord, key, type Obj, quote, show } from "./checker.js";
 import {
   DNS_POLICIES,
   EMPTY_DIR_MEDIA,
@@ -19,7 +19,7 @@ import { checkUnsupportedFields } from "./unsupported.js";
 // The pod.
 
 export function checkPod(c: Checker, pod: unknown): void {
-  if (!isObject(pod)) {
+  if (!isRecord(pod)) {
     c.fail("", `a pod must be an object (a Kubernetes v1 Pod), got ${show(pod)}`);
     return;
   }

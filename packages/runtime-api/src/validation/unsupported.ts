@@ -2,7 +2,7 @@
 // silently would run the pod with less isolation or fewer resources than its author asked for, so
 // validation refuses them, naming the field.
 
-import { type Checker, child, index, isObject, type Obj } from "./checker.js";
+import { type Checker, child, index, isRecord, type Obj } from "./checker.js";
 
 const CONTAINER_LISTS = ["containers", "initContainers"] as const;
 
@@ -13,24 +13,24 @@ export function checkUnsupportedFields(c: Checker, spec: Obj): void {
   if (nonEmpty(spec.ephemeralContainers)) refuse("spec.ephemeralContainers", "ephemeral containers");
   if (nonEmpty(spec.resourceClaims)) refuse("spec.resourceClaims", "dynamic resource allocation");
   if (spec.resources !== undefined) refuse("spec.resources", "pod-level resources");
-  if (isObject(spec.securityContext) && spec.securityContext.appArmorProfile !== undefined) {
+  if (isRecord(spec.securityContext) && spec.securityContext.appArmorProfile !== undefined) {
     refuse("spec.securityContext.appArmorProfile", "AppArmor");
   }
   for (const list of CONTAINER_LISTS) {
     const containers = spec[list];
     if (!Array.isArray(containers)) continue;
     containers.forEach((container: unknown, i) => {
-      if (!isObject(container)) return;
+      if (!isRecord(container)) return;
       const path = index(`spec.${list}`, i);
-      if (isObject(container.securityContext) && container.securityContext.appArmorProfile !== undefined) {
+      if (isRecord(container.securityContext) && container.securityContext.appArmorProfile !== undefined) {
         refuse(child(path, "securityContext.appArmorProfile"), "AppArmor");
       }
-      if (isObject(container.resources) && nonEmpty(container.resources.claims)) {
+      if (isRecord(container.resources) && nonEmpty(container.resources.claims)) {
         refuse(child(path, "resources.claims"), "dynamic resource allocation");
       }
       if (!Array.isArray(container.volumeMounts)) return;
       container.volumeMounts.forEach((mount: unknown, j) => {
-        if (!isObject(mount)) return;
+        if (!isRecord(mount)) return;
         const at = index(child(path, "volumeMounts"), j);
         if (mount.subPathExpr !== undefined) refuse(child(at, "subPathExpr"), "subPathExpr");
         if (mount.recursiveReadOnly !== undefined && mount.recursiveReadOnly !== "Disabled") {
