@@ -256,4 +256,26 @@ describe("generateContainerConfig", () => {
       },
     ]);
   });
+  it("names the hosts file or the log directory it cannot make, the hosts file first when both fail", async () => {
+    const podDir = join(root, "kubelet", "pods", "uid-1");
+    // A directory where the hosts file goes, and a file where the logs directory goes.
+    await mkdir(join(podDir, "etc-hosts"), { recursive: true });
+    await writeFile(join(root, "logs"), "");
+    const both = generateContainerConfig(args({ name: "app" }));
+    await expect(both).rejects.toMatchObject({
+      code: "CreateContainerConfigError",
+      message: expect.stringMatching(
+        /^container "app": cannot write the pod's managed \/etc\/hosts: .*EISDIR/,
+      ),
+      details: { container: "app", field: "hostAliases" },
+    });
+    await rm(join(podDir, "etc-hosts"), { recursive: true });
+    await expect(generateContainerConfig(args({ name: "app" }))).rejects.toMatchObject({
+      code: "CreateContainerConfigError",
+      message: expect.stringMatching(
+        /^create container log directory for container app failed: .*(ENOTDIR|EEXIST)/,
+      ),
+      details: { container: "app", field: "logPath" },
+    });
+  });
 });
