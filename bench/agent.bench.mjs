@@ -34,8 +34,8 @@ const cpuProfDir = flag("cpu-prof");
 /** `--idle-only`: skip the start and teardown rows (the long ones), for a quick before/after of the idle rows. */
 const idleOnly = process.argv.includes("--idle-only");
 /**
- * `--start-only`: only the one-pod start row, `--iterations=N` times (default 8), for a
- * before/after of the start path with `--agent-cli`.
+ * `--start-only`: only the start rows (one pod `--iterations=N` times, default 8, and 30 at once),
+ * for a before/after of the start path with `--agent-cli`.
  */
 const startOnly = process.argv.includes("--start-only");
 const startIterations = Number(flag("iterations") ?? 8);
@@ -400,7 +400,7 @@ export async function agentSuite() {
     const most = sized(110, 3);
     const idleMs = sized(60_000, 2_000);
     const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
-    for (const n of idleOnly ? [] : startOnly ? [1] : [1, many]) {
+    for (const n of idleOnly ? [] : [1, many]) {
       const row = await latencyRow(`manifest to Running in /pods (seen through /watch), ${suffix(n)}`, {
         iterations: n === 1 ? startIterations : 3,
         warmup: 1,
