@@ -97,6 +97,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Points `link` at `target`. The directory is made, or an old link replaced, only when the first
+ * try fails for that reason: one system call on a container start's path in the usual case.
+ */
+async function linkReplacing(target: string, link: string): Promise<void> {
+  try {
+    await symlink(target, link);
+    return;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "ENOENT") await mkdir(dirname(link), { recursive: true, mode: 0o755 });
+    else if (code === "EEXIST") await removeIfPresent(link);
+    else throw err;
+  }
+  await symlink(target, link);
+}
+
 async function removeIfPresent(path: string): Promise<void> {
   try {
     await unlink(path);
@@ -370,9 +387,7 @@ export function createLogManager(options: LogManagerOptions): LogManager {
     try {
       // The kubelet links only a log that exists, and makes the directory when it starts.
       if (!(await exists(c.logPath))) return;
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-      await removeIfPresent(link);
-      await symlink(c.logPath, link);
+      await linkReplacing(c.logPath, link);
       symlinks.set(c.containerId, link);
     } catch (err) {
       failed("symlink", c.containerId, err);

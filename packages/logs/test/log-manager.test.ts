@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createManualClock, ErrorCode, NodeletError } from "@nodelet/runtime-api";
@@ -151,6 +151,29 @@ describe("log manager", () => {
     await manager.clean("abc");
     await manager.clean("unknown");
     expect(lstatSync(other).isFile()).toBe(true);
+  });
+
+  it("makes the legacy directory when it is missing and replaces a link left under the same name", async () => {
+    const dir = tempDir();
+    const legacy = join(tempDir(), "containers");
+    const logPath = join(dir, "0.log");
+    const stale = join(dir, "old.log");
+    await writeFile(logPath, "x");
+    const { service } = fakeRuntime(new Map([["abc", { logPath, running: true }]]));
+    const manager = createLogManager({ runtimeService: service, legacyLogDirectory: legacy });
+    const started = { containerId: "abc", podName: "pod", podNamespace: "ns", containerName: "app", logPath };
+    const link = join(legacy, "pod_ns_app-abc.log");
+    await manager.containerStarted(started);
+    expect(readlinkSync(link)).toBe(logPath);
+    // Removed by someone else: made again at the next start.
+    await rm(legacy, { recursive: true });
+    await manager.containerStarted(started);
+    expect(readlinkSync(link)).toBe(logPath);
+    // A link already there (pointing elsewhere) is replaced.
+    await rm(link);
+    await symlink(stale, link);
+    await manager.containerStarted(started);
+    expect(readlinkSync(link)).toBe(logPath);
   });
 
   it("cuts legacy names to 251 characters plus .log", () => {
