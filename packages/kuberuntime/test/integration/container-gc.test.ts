@@ -132,7 +132,9 @@ describe("container garbage collection against containerd", () => {
     const pod = h.pod("crashloop", [busybox(h.env, "app", ["sh", "-c", "exit 3"])], {
       restartPolicy: "Always",
     });
-    const noDelay = createBackoff({ initialMs: 1, maxMs: 1 });
+    // A zero delay: with 1 ms, a sync within a millisecond of the exit found the container still
+    // in back-off and started nothing.
+    const noDelay = createBackoff({ initialMs: 0, maxMs: 0 });
     const gc = collector([pod], [pod]);
     const counts: number[] = [];
     for (let round = 0; round < 5; round++) {
