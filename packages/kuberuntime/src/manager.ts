@@ -353,11 +353,16 @@ class Manager implements KubeGenericRuntimeManager {
 
     let podIPs = podStatus.ips;
     let sandboxId = changes.sandboxId;
+    // The config a sandbox was just made with; the containers reuse it rather than reading the
+    // host's resolv.conf again (the kubelet generates it twice).
+    let createdConfig: PodSandboxConfig | undefined;
     if (changes.createSandbox) {
       if (pod.metadata.deletionTimestamp) return result; // terminating: do not bring it back
       const step = result.add({ action: "CreatePodSandbox", target: formatPod(pod), message: "" });
       try {
-        sandboxId = await createPodSandbox(this.#ctx, pod, changes.attempt);
+        const created = await createPodSandbox(this.#ctx, pod, changes.attempt);
+        sandboxId = created.id;
+        createdConfig = created.config;
       } catch (err) {
         this.#ctx.metrics?.startedPodsErrors.inc();
         step.error = ErrorCode.CreatePodSandboxError;
@@ -387,7 +392,7 @@ class Manager implements KubeGenericRuntimeManager {
     const configStep = result.add({ action: "ConfigPodSandbox", target: sandboxId, message: "" });
     let sandboxConfig: PodSandboxConfig;
     try {
-      sandboxConfig = sandboxConfigFor(this.#ctx, pod, changes.attempt);
+      sandboxConfig = createdConfig ?? sandboxConfigFor(this.#ctx, pod, changes.attempt);
     } catch (err) {
       configStep.error = ErrorCode.ConfigPodSandboxError;
       configStep.message = `GeneratePodSandboxConfig for pod "${formatPod(pod)}" failed: ${errorMessage(err)}`;

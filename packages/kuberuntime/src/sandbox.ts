@@ -27,8 +27,15 @@ function dnsOptions(ctx: RuntimeContext): Partial<SandboxConfigOptions> {
   };
 }
 
-/** Creates the pod's log directory, then RunPodSandbox with the pod's runtime handler; returns its id. */
-export async function createPodSandbox(ctx: RuntimeContext, pod: V1Pod, attempt: number): Promise<string> {
+/**
+ * Creates the pod's log directory, then RunPodSandbox with the pod's runtime handler; returns its
+ * id and the config it was made with, which the pod's containers are then created with.
+ */
+export async function createPodSandbox(
+  ctx: RuntimeContext,
+  pod: V1Pod,
+  attempt: number,
+): Promise<{ id: string; config: PodSandboxConfig }> {
   const config = sandboxConfigFor(ctx, pod, attempt);
   await mkdir(config.logDirectory, { recursive: true, mode: 0o755 });
   const resolver = ctx.options.runtimeClassResolver;
@@ -37,7 +44,7 @@ export async function createPodSandbox(ctx: RuntimeContext, pod: V1Pod, attempt:
     : (pod.spec.runtimeClassName ?? "");
   const stop = ctx.metrics?.runPodSandboxDuration.startTimer({ runtime_handler: handler });
   try {
-    return await ctx.runtimeService.runPodSandbox(config, handler);
+    return { id: await ctx.runtimeService.runPodSandbox(config, handler), config };
   } catch (err) {
     ctx.metrics?.runPodSandboxErrors.inc({ runtime_handler: handler });
     throw err;
