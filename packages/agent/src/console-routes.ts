@@ -7,6 +7,7 @@ import type { V1Pod } from "@nodelet/runtime-api";
 import type { Registry } from "prom-client";
 import { type DashboardAsset, loadDashboardAssets } from "./dashboard/assets.js";
 import { EventFilterError, type EventStore, eventFilterFromQuery } from "./events.js";
+import { sendBody, sendText } from "./http-response.js";
 import { createWatchHub, type WatchHub, WatchRequestError } from "./watch.js";
 
 /** What GET /node tells. */
@@ -53,24 +54,7 @@ async function gcFigures(registry: Registry): Promise<NodeFacts["gc"]> {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, head: boolean): number {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-    "X-Content-Type-Options": "nosniff",
-  });
-  res.end(head ? undefined : text);
-  return status;
-}
-
-function sendText(res: ServerResponse, status: number, text: string): number {
-  res.writeHead(status, {
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-    "X-Content-Type-Options": "nosniff",
-  });
-  res.end(text);
-  return status;
+  return sendBody(res, status, "application/json", JSON.stringify(body), head);
 }
 
 // The page loads only its own scripts and styles, and talks only to this agent (fetch, WebSocket).

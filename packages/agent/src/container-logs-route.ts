@@ -7,6 +7,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, isNodeletError, type V1PodLogOptions } from "@nodelet/runtime-api";
+import { sendText } from "./http-response.js";
 
 /** What the route reads through; the agent implements it with its pods and the runtime. */
 export interface ContainerLogsSource {
@@ -107,16 +108,6 @@ function statusFor(err: unknown): number | undefined {
 export interface ContainerLogsRoute {
   /** Serves the request when `path` is a /containerLogs path; undefined otherwise. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<number | undefined>;
-}
-
-function sendText(res: ServerResponse, status: number, text: string, head: boolean): number {
-  res.writeHead(status, {
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-    "X-Content-Type-Options": "nosniff",
-  });
-  res.end(head ? undefined : text);
-  return status;
 }
 
 export function createContainerLogsRoute(source: ContainerLogsSource): ContainerLogsRoute {

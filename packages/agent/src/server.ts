@@ -22,6 +22,7 @@ import type { Registry } from "prom-client";
 import type { ConsoleRoutes } from "./console-routes.js";
 import type { ContainerLogsRoute } from "./container-logs-route.js";
 import { DASHBOARD_OPEN_PATHS } from "./dashboard/assets.js";
+import { sendBody, TEXT_PLAIN } from "./http-response.js";
 import { isLoopbackAddress } from "./loopback.js";
 import { createRequestGuard, installRequestGuard, SERVER_LIMITS, sha256 } from "./request-guard.js";
 import { readTlsFile, readTokenFile } from "./secret-files.js";
@@ -102,15 +103,6 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   let server: Server | undefined;
   let tokenDigest: Buffer | undefined;
 
-  function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean): void {
-    res.writeHead(status, {
-      "Content-Type": contentType,
-      "Content-Length": Buffer.byteLength(body),
-      "X-Content-Type-Options": "nosniff",
-    });
-    res.end(head ? undefined : body);
-  }
-
   function healthz(url: URL): { status: number; body: string } {
     const checks = view.healthChecks();
     const verbose = url.searchParams.has("verbose");
@@ -148,20 +140,20 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     switch (path) {
       case "/healthz": {
         const { status, body } = healthz(url);
-        send(res, status, "text/plain; charset=utf-8", body, head);
+        sendBody(res, status, TEXT_PLAIN, body, head);
         return status;
       }
       case "/pods":
-        send(res, 200, "application/json", podList(view.pods()), head);
+        sendBody(res, 200, "application/json", podList(view.pods()), head);
         return 200;
       case "/runningpods": {
         const pods = await view.runningPods();
-        send(res, 200, "application/json", podList(pods.map(toAPIPod)), head);
+        sendBody(res, 200, "application/json", podList(pods.map(toAPIPod)), head);
         return 200;
       }
       case "/metrics": {
         const body = await view.registry.metrics();
-        send(res, 200, view.registry.contentType, body, head);
+        sendBody(res, 200, view.registry.contentType, body, head);
         return 200;
       }
       default:
@@ -178,7 +170,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
         if (status === 500) logger.error({ err, method: req.method, url: req.url }, "request failed");
         if (!res.headersSent) {
           if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-          send(res, status, "text/plain; charset=utf-8", `${message}\n`, req.method === "HEAD");
+          sendBody(res, status, TEXT_PLAIN, `${message}\n`, req.method === "HEAD");
         } else {
           res.destroy();
         }
