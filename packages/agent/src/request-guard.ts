@@ -6,7 +6,7 @@
 // rebinding: its own name resolving to 127.0.0.1 makes the browser treat the agent as
 // same-origin, but the Host header still carries the page's name.
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { isLoopbackAddress } from "./loopback.js";
@@ -124,13 +124,6 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   };
 }
 
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  421: "Misdirected Request",
-};
-
 function rejectResponse(res: ServerResponse, verdict: Extract<GuardVerdict, { ok: false }>): void {
   // No body and no data: the reason is for the agent's log, not for whoever misdirected the request.
   res.writeHead(verdict.status, { ...verdict.headers, "Content-Length": 0, Connection: "close" });
@@ -142,7 +135,7 @@ function rejectUpgrade(socket: Duplex, verdict: Extract<GuardVerdict, { ok: fals
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join("");
   socket.end(
-    `HTTP/1.1 ${verdict.status} ${REASONS[verdict.status]}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`,
+    `HTTP/1.1 ${verdict.status} ${STATUS_CODES[verdict.status]}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`,
   );
 }
 

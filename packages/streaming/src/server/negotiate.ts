@@ -1,7 +1,7 @@
 // Protocol negotiation for the agent's endpoints: the first protocol in the client's list that the
 // agent speaks wins (as the kubelet's httpstream.Handshake and golang.org/x/net/websocket do).
 
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { HEADER_ACCEPTED_VERSIONS, HEADER_PROTOCOL_VERSION } from "../protocol.js";
 import { StreamingHttpError } from "./request.js";
@@ -54,16 +54,6 @@ export function negotiate(
   throw new StreamingHttpError(400, "Upgrade request required (WebSocket or SPDY/3.1)");
 }
 
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
 /** A plain HTTP answer on a socket that asked to upgrade (nothing was upgraded). */
 export function rejectUpgrade(
   socket: Duplex,
@@ -74,7 +64,7 @@ export function rejectUpgrade(
   if (socket.destroyed) return;
   const body = `${message}\n`;
   const lines = [
-    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
     "Content-Type: text/plain; charset=utf-8",
     `Content-Length: ${Buffer.byteLength(body)}`,
     "X-Content-Type-Options: nosniff",
