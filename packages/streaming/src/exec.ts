@@ -21,6 +21,9 @@ import {
 import type { SpdyStream } from "./spdy/stream.js";
 import { exitCodeFromStatus } from "./status.js";
 
+/** Bytes of stdin the WebSocket client lets wait for the socket before it waits too. */
+const SEND_WINDOW = 1 << 20;
+
 export type Transport = "spdy" | "websocket";
 
 export interface ExecOptions extends ConnectOptions {
@@ -318,11 +321,28 @@ async function overWebSocket(
             callback();
             return;
           }
-          // x/net/websocket refuses messages over 32 MiB: send in bounded pieces.
-          for (let off = 0; off < chunk.length; off += chunkSize) {
-            const last = off + chunkSize >= chunk.length;
-            send(Channel.stdin, chunk.subarray(off, off + chunkSize), last ? () => callback() : undefined);
-          }
+          // x/net/websocket refuses messages over 32 MiB: send in bounded pieces, and no more than
+          // SEND_WINDOW ahead of the socket, so a large chunk is not masked into copies all at once.
+          let off = 0;
+          const next = () => {
+            while (off < chunk.length) {
+              if (closed || ws.readyState !== ws.OPEN) {
+                callback();
+                return;
+              }
+              const piece = chunk.subarray(off, off + chunkSize);
+              off += piece.length;
+              if (off >= chunk.length) send(Channel.stdin, piece, () => callback());
+              else if (ws.bufferedAmount >= SEND_WINDOW) send(Channel.stdin, piece, next);
+              else {
+                send(Channel.stdin, piece);
+                continue;
+              }
+              return;
+            }
+            callback(); // an empty chunk
+          };
+          next();
         },
         final(callback) {
           if (closed) {
