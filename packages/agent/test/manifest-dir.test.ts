@@ -263,6 +263,46 @@ describe("createManifestDirSource", () => {
     expect(new Set(s.updates.map((u) => u.pods[0]?.metadata.uid)).size).toBe(1);
   });
 
+  it("reads a burst of new files a few at once, and lists them in name order", async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `pod-${String(i).padStart(2, "0")}`);
+    await Promise.all(names.map((n) => writeFile(join(dir, `${n}.yaml`), podYaml(n))));
+    let inFlight = 0;
+    let most = 0;
+    const fs: DirFs = {
+      ...nodeDirFs,
+      open: async (path, flags) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          // Later names finish first: the set must still come out in name order.
+          await new Promise((r) => setTimeout(r, 40 - names.findIndex((n) => path.includes(n))));
+          return await nodeDirFs.open(path, flags);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const s = start({ fs, watch: false });
+    await waitFor(() => expect(s.updates.length).toBe(1));
+    expect(s.names()).toEqual(names.map((n) => `${n}-node-a`));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+
+  it("resolves the watched path once, not at every rescan", async () => {
+    await writeFile(join(dir, "web.yaml"), podYaml("web"));
+    let resolved = 0;
+    const fs: DirFs = {
+      ...nodeDirFs,
+      realpath: (path) => {
+        if (path === dir) resolved++;
+        return nodeDirFs.realpath(path);
+      },
+    };
+    const s = start({ fs, fileCheckFrequencyMs: 20 });
+    await waitFor(() => expect(s.updates.length).toBeGreaterThanOrEqual(4));
+    expect(resolved).toBe(1);
+  });
+
   it("sends nothing after stop", async () => {
     await writeFile(join(dir, "web.yaml"), podYaml("web"));
     const source = createManifestDirSource({

@@ -15,10 +15,14 @@ import {
   type Timer,
   type V1Pod,
 } from "@nodelet/runtime-api";
+import pLimit from "p-limit";
 import { podKey, toStaticPod } from "../static-pod.js";
 import { errnoCode, type ReadFs } from "./document.js";
 import { readManifestFile } from "./manifest-file.js";
 import type { PodSource, PodSourceError, PodSourceUpdate } from "./types.js";
+
+/** Files of the path looked at together in a scan. */
+const FILES_AT_ONCE = 8;
 
 /** The file system calls the directory source makes; injectable for tests. */
 export interface DirFs extends ReadFs {
@@ -100,6 +104,8 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
   let running: Promise<void> | undefined;
   let again = false;
 
+  const limitFiles = pLimit(FILES_AT_ONCE);
+
   let watcher: FSWatcher | undefined;
   let watchedIdentity: string | undefined;
   let watcherClosing: Promise<void> = Promise.resolve();
@@ -179,8 +185,7 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
       logger.info({ source: "file", path }, "static pod path exists now");
       missingLogged = false;
     }
-    // Watch what the path resolves to: a symlinked manifest directory is common.
-    ensureWatcher(info, await fs.realpath(path).catch(() => path));
+    await ensureWatcher(info);
 
     let files: string[];
     if (info.isDirectory()) {
@@ -198,30 +203,17 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
       return failure("is neither a directory nor a regular file");
     }
 
+    // Every file is looked at (stat, and a read when it changed) a few at once: a burst of new
+    // manifests is read together rather than one file system round trip after another.
+    const looked = await Promise.all(files.map((file) => limitFiles(() => lookAt(file))));
     const pods: V1Pod[] = [];
     const errors: PodSourceError[] = [];
     const next = new Map<string, FileEntry>();
     const names = new Map<string, string>();
-    for (const file of files) {
-      let signature = "";
-      let modifiedAt: number | undefined;
-      try {
-        const fileInfo = await fs.stat(file);
-        modifiedAt = fileInfo.mtimeMs;
-        if (fileInfo.isDirectory() && file !== path) {
-          logger.debug(
-            { source: "file", path: file },
-            "not recursing into a directory of the static pod path",
-          );
-          continue;
-        }
-        signature = `${fileInfo.dev}:${fileInfo.ino}:${fileInfo.size}:${fileInfo.mtimeMs}:${fileInfo.ctimeMs}`;
-      } catch (err) {
-        // Gone since the listing: not part of the set. Otherwise (a symlink loop, a dangling
-        // link, no permission) reading it reports the problem.
-        if (errnoCode(err) === "ENOENT" && !(await exists(file))) continue;
-      }
-      let entry = await readEntry(file, signature);
+    for (const item of looked) {
+      if (item === undefined) continue;
+      const { file, modifiedAt } = item;
+      let { entry } = item;
       // Either side of now: the file system's clock and an injected one need not agree.
       if (
         entry.error !== undefined &&
@@ -252,6 +244,28 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     }
     cache = next;
     return { source: "file", pods, errors };
+  }
+
+  /** One file of the path: its entry, or undefined when it is skipped (a directory, or gone). */
+  async function lookAt(
+    file: string,
+  ): Promise<{ file: string; entry: FileEntry; modifiedAt: number | undefined } | undefined> {
+    let signature = "";
+    let modifiedAt: number | undefined;
+    try {
+      const fileInfo = await fs.stat(file);
+      modifiedAt = fileInfo.mtimeMs;
+      if (fileInfo.isDirectory() && file !== path) {
+        logger.debug({ source: "file", path: file }, "not recursing into a directory of the static pod path");
+        return undefined;
+      }
+      signature = `${fileInfo.dev}:${fileInfo.ino}:${fileInfo.size}:${fileInfo.mtimeMs}:${fileInfo.ctimeMs}`;
+    } catch (err) {
+      // Gone since the listing: not part of the set. Otherwise (a symlink loop, a dangling
+      // link, no permission) reading it reports the problem.
+      if (errnoCode(err) === "ENOENT" && !(await exists(file))) return undefined;
+    }
+    return { file, entry: await readEntry(file, signature), modifiedAt };
   }
 
   async function exists(file: string): Promise<boolean> {
@@ -317,10 +331,14 @@ export function createManifestDirSource(options: ManifestDirSourceOptions): PodS
     }, wait);
   }
 
-  function ensureWatcher(info: Stats, target: string): void {
+  /** Watches the path's directory (or file) unless it is watched already: `info` is its stat. */
+  async function ensureWatcher(info: Stats): Promise<void> {
     if (options.watch === false || stopped) return;
     const identity = `${info.dev}:${info.ino}`;
     if (watcher !== undefined && watchedIdentity === identity) return;
+    // Watch what the path resolves to: a symlinked manifest directory is common.
+    const target = await fs.realpath(path).catch(() => path);
+    if (stopped) return;
     void closeWatcher();
     watchedIdentity = identity;
     // One inotify watch on the directory (or the file) itself: an event only triggers the scan,
