@@ -22,7 +22,7 @@ import type { SpdyStream } from "./spdy/stream.js";
 import { exitCodeFromStatus } from "./status.js";
 
 /** Bytes of stdin the WebSocket client lets wait for the socket before it waits too. */
-const SEND_WINDOW = 1 << 20;
+const SEND_WINDOW = 4 << 20;
 
 export type Transport = "spdy" | "websocket";
 
