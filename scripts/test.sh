@@ -10,6 +10,7 @@ pnpm run --silent lint
 pnpm run --silent typecheck
 if [ -f ../shared/tools/proto-compat.mjs ]; then node ../shared/tools/proto-compat.mjs proto | tail -1; fi
 pnpm run --silent check:packaging
+node scripts/check-cjs-requires.mjs
 bash scripts/check-licences.sh
 
 # One retry of a failed integration test (vitest.shared.ts): a test failing twice fails the run.

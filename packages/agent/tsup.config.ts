@@ -7,7 +7,11 @@ export default defineConfig([
     format: ["esm", "cjs"],
     // import.meta.url (logging.ts finds the optional pino-pretty from here) in the CJS build too.
     shims: true,
-    // tsup's shim code is copied into the CJS build: its licence goes in dist/THIRD_PARTY_NOTICES.md.
+    // p-limit is ESM-only: require(esm) hands CJS the module namespace, not the function, so the
+    // builds carry their own copy (p-limit and yocto-queue, both MIT; scripts/check-cjs-requires.mjs).
+    noExternal: ["p-limit", "yocto-queue"],
+    // tsup's shim code and p-limit are copied into the builds: their licences go in
+    // dist/THIRD_PARTY_NOTICES.md.
     onSuccess: async () => {
       execFileSync(
         process.execPath,

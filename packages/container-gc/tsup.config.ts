@@ -1,10 +1,5 @@
 import { defineConfig } from "tsup";
+import { esmAndCjsBuilds } from "../../scripts/tsup-esm-cjs.ts";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-});
+// p-limit (and its yocto-queue) are ESM-only and MIT: the CJS build carries its own copy.
+export default defineConfig(esmAndCjsBuilds(["p-limit", "yocto-queue"]));
