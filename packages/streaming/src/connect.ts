@@ -3,11 +3,13 @@
 
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import WebSocket from "ws";
 import { StreamingError, StreamingErrorCode } from "./errors.js";
 import { HEADER_PROTOCOL_VERSION } from "./protocol.js";
 import { SpdySession } from "./spdy/session.js";
+import { WebSocketConnection } from "./websocket/connection.js";
+import { acceptValue, newClientKey } from "./websocket/handshake.js";
 
 export interface ConnectOptions {
   /** Extra request headers, e.g. `Authorization: Bearer …` for an agent. Never logged. */
@@ -59,15 +61,24 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-/** Upgrades to SPDY/3.1 offering `protocols` in order; resolves with the session and the chosen one. */
-export function connectSpdy(
-  url: string | URL,
-  protocols: readonly string[],
-  options: ConnectOptions = {},
-): Promise<{ session: SpdySession; protocol: string; socket: Duplex }> {
-  const target = parseStreamingUrl(url);
-  if (target.protocol === "ws:") target.protocol = "http:";
-  if (target.protocol === "wss:") target.protocol = "https:";
+interface Upgraded {
+  res: IncomingMessage;
+  socket: Socket;
+  head: Buffer;
+}
+
+/**
+ * Sends an upgrade request and resolves once the server switched protocols. Any other answer
+ * rejects with its status and body (403: ProtocolNegotiationFailed, else UpgradeFailed).
+ */
+function requestUpgrade(
+  target: URL,
+  method: "GET" | "POST",
+  headers: Record<string, string | string[]>,
+  what: string,
+  offered: readonly string[],
+  options: ConnectOptions,
+): Promise<Upgraded> {
   const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -76,13 +87,8 @@ export function connectSpdy(
     }
     const requestFn = target.protocol === "https:" ? httpsRequest : httpRequest;
     const req = requestFn(target, {
-      method: "POST",
-      headers: {
-        ...options.headers,
-        Connection: "Upgrade",
-        Upgrade: "SPDY/3.1",
-        [HEADER_PROTOCOL_VERSION]: [...protocols],
-      },
+      method,
+      headers: { ...options.headers, ...headers },
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
     });
@@ -93,22 +99,7 @@ export function connectSpdy(
     signal?.addEventListener("abort", onAbort, { once: true });
     req.on("upgrade", (res, socket, head) => {
       signal?.removeEventListener("abort", onAbort);
-      const protocol = String(res.headers[HEADER_PROTOCOL_VERSION.toLowerCase()] ?? "");
-      if (!protocols.includes(protocol)) {
-        socket.destroy();
-        reject(
-          new StreamingError(
-            StreamingErrorCode.ProtocolNegotiationFailed,
-            `the server chose protocol ${JSON.stringify(protocol)}, not one of ${protocols.join(", ")}`,
-            { details: { offered: [...protocols] } },
-          ),
-        );
-        return;
-      }
-      socket.setNoDelay(true);
-      const session = new SpdySession(socket, { isServer: false });
-      if (head.length > 0) socket.unshift(head);
-      resolve({ session, protocol, socket });
+      resolve({ res, socket, head });
     });
     req.on("response", (res) => {
       signal?.removeEventListener("abort", onAbort);
@@ -117,8 +108,8 @@ export function connectSpdy(
         reject(
           new StreamingError(
             status === 403 ? StreamingErrorCode.ProtocolNegotiationFailed : StreamingErrorCode.UpgradeFailed,
-            `upgrade to SPDY/3.1 refused with HTTP ${status}${body ? `: ${body}` : ""}`,
-            { details: { status, offered: [...protocols] } },
+            `${what} refused with HTTP ${status}${body ? `: ${body}` : ""}`,
+            { details: { status, offered: [...offered] } },
           ),
         );
       });
@@ -139,92 +130,88 @@ export function connectSpdy(
   });
 }
 
-export interface WebSocketHandlers {
-  message(data: Buffer, binary: boolean): void;
-  close(code: number, reason: string): void;
+function negotiationFailed(socket: Duplex, message: string, offered: readonly string[]): StreamingError {
+  socket.destroy();
+  return new StreamingError(StreamingErrorCode.ProtocolNegotiationFailed, message, {
+    details: { offered: [...offered] },
+  });
 }
 
-export interface WebSocketConnection {
-  ws: WebSocket;
-  protocol: string;
-  /**
-   * Hands the connection's events to `handlers`, replaying what arrived before (the ready frame
-   * and the port prefixes can come in the same read as the 101, before the caller is back).
-   */
-  attach(handlers: WebSocketHandlers): void;
+/** Upgrades to SPDY/3.1 offering `protocols` in order; resolves with the session and the chosen one. */
+export async function connectSpdy(
+  url: string | URL,
+  protocols: readonly string[],
+  options: ConnectOptions = {},
+): Promise<{ session: SpdySession; protocol: string; socket: Duplex }> {
+  const target = parseStreamingUrl(url);
+  if (target.protocol === "ws:") target.protocol = "http:";
+  if (target.protocol === "wss:") target.protocol = "https:";
+  const { res, socket, head } = await requestUpgrade(
+    target,
+    "POST",
+    { Connection: "Upgrade", Upgrade: "SPDY/3.1", [HEADER_PROTOCOL_VERSION]: [...protocols] },
+    "upgrade to SPDY/3.1",
+    protocols,
+    options,
+  );
+  const protocol = String(res.headers[HEADER_PROTOCOL_VERSION.toLowerCase()] ?? "");
+  if (!protocols.includes(protocol)) {
+    throw negotiationFailed(
+      socket,
+      `the server chose protocol ${JSON.stringify(protocol)}, not one of ${protocols.join(", ")}`,
+      protocols,
+    );
+  }
+  socket.setNoDelay(true);
+  const session = new SpdySession(socket, { isServer: false });
+  if (head.length > 0) socket.unshift(head);
+  return { session, protocol, socket };
 }
 
-/** Opens a WebSocket offering `protocols` in order. */
-export function connectWebSocket(
+/**
+ * Opens a WebSocket offering `protocols` in order. Nothing is read from the connection until its
+ * attach(): the ready frame and port prefixes can arrive in the same read as the 101.
+ */
+export async function connectWebSocket(
   url: string | URL,
   protocols: readonly string[],
   options: ConnectOptions = {},
 ): Promise<WebSocketConnection> {
   const target = parseStreamingUrl(url);
-  if (target.protocol === "http:") target.protocol = "ws:";
-  if (target.protocol === "https:") target.protocol = "wss:";
-  const { signal } = options;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
-      return;
-    }
-    const ws = new WebSocket(target, [...protocols], {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      headers: options.headers ?? {},
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
-    });
-    const early: { data: Buffer; binary: boolean }[] = [];
-    let closed: { code: number; reason: string } | undefined;
-    let handlers: WebSocketHandlers | undefined;
-    ws.on("message", (data: Buffer, binary: boolean) => {
-      if (handlers) handlers.message(data, binary);
-      else early.push({ data, binary });
-    });
-    ws.on("close", (code: number, reason: Buffer) => {
-      if (handlers) handlers.close(code, reason.toString());
-      else closed = { code, reason: reason.toString() };
-    });
-    const attach = (h: WebSocketHandlers) => {
-      handlers = h;
-      for (const m of early.splice(0)) h.message(m.data, m.binary);
-      if (closed) h.close(closed.code, closed.reason);
-    };
-    const onAbort = () => {
-      ws.terminate();
-      reject(abortError(signal as AbortSignal));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    ws.once("unexpected-response", (_req, res) => {
-      signal?.removeEventListener("abort", onAbort);
-      void readBody(res).then((body) => {
-        const status = res.statusCode ?? 0;
-        ws.terminate();
-        reject(
-          new StreamingError(
-            status === 403 ? StreamingErrorCode.ProtocolNegotiationFailed : StreamingErrorCode.UpgradeFailed,
-            `WebSocket upgrade refused with HTTP ${status}${body ? `: ${body}` : ""}`,
-            { details: { status, offered: [...protocols] } },
-          ),
-        );
-      });
-    });
-    ws.once("open", () => {
-      signal?.removeEventListener("abort", onAbort);
-      ws.on("error", () => {
-        // After open, failures surface as 'close' (1006): the session decides from that.
-      });
-      resolve({ ws, protocol: ws.protocol, attach });
-    });
-    ws.once("error", (err) => {
-      signal?.removeEventListener("abort", onAbort);
-      reject(
-        new StreamingError(StreamingErrorCode.UpgradeFailed, `WebSocket to ${target.host}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    });
-  });
+  if (target.protocol === "ws:") target.protocol = "http:";
+  if (target.protocol === "wss:") target.protocol = "https:";
+  const key = newClientKey();
+  const { res, socket, head } = await requestUpgrade(
+    target,
+    "GET",
+    {
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": key,
+      "Sec-WebSocket-Protocol": protocols.join(", "),
+    },
+    "WebSocket upgrade",
+    protocols,
+    options,
+  );
+  if (String(res.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+    throw negotiationFailed(socket, "the server did not switch to WebSocket", protocols);
+  }
+  if (res.headers["sec-websocket-accept"] !== acceptValue(key)) {
+    throw negotiationFailed(socket, "the server's Sec-WebSocket-Accept does not match our key", protocols);
+  }
+  if (res.headers["sec-websocket-extensions"] !== undefined) {
+    throw negotiationFailed(socket, "the server named an extension, and none was offered", protocols);
+  }
+  const protocol = String(res.headers["sec-websocket-protocol"] ?? "");
+  if (!protocols.includes(protocol)) {
+    throw negotiationFailed(
+      socket,
+      `the server chose subprotocol ${JSON.stringify(protocol)}, not one of ${protocols.join(", ")}`,
+      protocols,
+    );
+  }
+  socket.setNoDelay(true);
+  return new WebSocketConnection(socket, "client", protocol, head);
 }

@@ -3,16 +3,16 @@
 // status has arrived and every output stream has ended, in whatever order those happen.
 
 import { Readable, Writable } from "node:stream";
-import type WebSocket from "ws";
 import { type ConnectOptions, connectSpdy, connectWebSocket } from "./connect.js";
 import { StreamingError, StreamingErrorCode } from "./errors.js";
 import {
   Channel,
-  decodeChannelMessage,
+  channelReader,
   resizeMessage,
   SPDY_REMOTECOMMAND_V4,
   type StreamOptions,
   StreamType,
+  sendOnChannel,
   type TerminalSize,
   WEBSOCKET_PROTOCOLS,
   WS_V4_BASE64,
@@ -20,6 +20,7 @@ import {
 } from "./protocol.js";
 import type { SpdyStream } from "./spdy/stream.js";
 import { exitCodeFromStatus } from "./status.js";
+import type { WebSocketConnection } from "./websocket/connection.js";
 
 /** Bytes of stdin the WebSocket client lets wait for the socket before it waits too. */
 const SEND_WINDOW = 4 << 20;
@@ -261,8 +262,8 @@ async function overSpdy(
 }
 
 /** A readable fed by WebSocket messages; back-pressure pauses the socket. */
-function outputReadable(ws: WebSocket): Readable {
-  return new Readable({ highWaterMark: 1 << 20, read: () => ws.resume() });
+function outputReadable(conn: WebSocketConnection): Readable {
+  return new Readable({ highWaterMark: 1 << 20, read: () => conn.resume() });
 }
 
 async function overWebSocket(
@@ -271,38 +272,26 @@ async function overWebSocket(
   options: ExecOptions,
 ): Promise<ExecSession> {
   const conn = await connectWebSocket(url, WEBSOCKET_PROTOCOLS, options);
-  const { ws, protocol } = conn;
+  const { protocol } = conn;
   const base64 = protocol === WS_V4_BASE64;
-  const send = (channel: number, data: Buffer, cb?: (err?: Error) => void) => {
-    if (base64) {
-      ws.send(`${String.fromCharCode(48 + channel)}${data.toString("base64")}`, cb);
-      return;
-    }
-    const frame = Buffer.allocUnsafe(data.length + 1);
-    frame[0] = channel;
-    data.copy(frame, 1);
-    ws.send(frame, { binary: true }, cb);
-  };
-  const stdout = streams.stdout ? outputReadable(ws) : null;
-  const stderr = streams.stderr ? outputReadable(ws) : null;
+  const send = (channel: number, data: Buffer, cb?: () => void) =>
+    sendOnChannel(conn, base64, channel, [data], cb);
+  const stdout = streams.stdout ? outputReadable(conn) : null;
+  const stderr = streams.stderr ? outputReadable(conn) : null;
   const outputs = [stdout, stderr].filter((s): s is Readable => s !== null);
   const outcome = new Outcome(outputs.length);
   for (const s of outputs) s.once("end", () => {});
   const statusParts: Buffer[] = [];
   let closed = false;
   const pushOut = (target: Readable | null, data: Buffer) => {
-    if (!target || data.length === 0) return;
-    if (!target.push(data)) ws.pause();
+    if (target && !target.push(data)) conn.pause();
   };
   conn.attach({
-    message(data, binary) {
-      const frame = decodeChannelMessage(data, binary, base64);
-      if (!frame) return;
-      const { channel, payload } = frame;
+    message: channelReader((channel, payload) => {
       if (channel === Channel.stdout) pushOut(stdout, payload);
       else if (channel === Channel.stderr) pushOut(stderr, payload);
       else if (channel === Channel.error) statusParts.push(payload);
-    },
+    }),
     close() {
       closed = true;
       for (const s of outputs) {
@@ -326,14 +315,14 @@ async function overWebSocket(
           let off = 0;
           const next = () => {
             while (off < chunk.length) {
-              if (closed || ws.readyState !== ws.OPEN) {
+              if (closed || !conn.isOpen) {
                 callback();
                 return;
               }
               const piece = chunk.subarray(off, off + chunkSize);
               off += piece.length;
               if (off >= chunk.length) send(Channel.stdin, piece, () => callback());
-              else if (ws.bufferedAmount >= SEND_WINDOW) send(Channel.stdin, piece, next);
+              else if (conn.bufferedAmount >= SEND_WINDOW) send(Channel.stdin, piece, next);
               else {
                 send(Channel.stdin, piece);
                 continue;
@@ -366,12 +355,12 @@ async function overWebSocket(
   const { signal } = options;
   const onAbort = () => {
     outcome.fail(abortedError(signal as AbortSignal));
-    ws.terminate();
+    conn.terminate();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   outcome.onSettled = () => {
     signal?.removeEventListener("abort", onAbort);
-    if (ws.readyState === ws.OPEN) ws.close(1000);
+    conn.close();
   };
   return {
     protocol,
@@ -380,14 +369,14 @@ async function overWebSocket(
     stdout,
     stderr,
     resize(size) {
-      if (streams.tty && ws.readyState === ws.OPEN) send(Channel.resize, resizeMessage(size));
+      if (streams.tty && conn.isOpen) send(Channel.resize, resizeMessage(size));
     },
     exitCode: outcome.promise,
     close() {
       outcome.fail(
         new StreamingError(StreamingErrorCode.Aborted, "the streaming session was closed by the client"),
       );
-      ws.terminate();
+      conn.terminate();
     },
   };
 }

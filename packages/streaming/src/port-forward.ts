@@ -10,7 +10,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { type ConnectOptions, connectSpdy, connectWebSocket } from "./connect.js";
 import { StreamingError, StreamingErrorCode } from "./errors.js";
-import { decodeChannelMessage, SPDY_PORTFORWARD, StreamType, WS_V4, WS_V4_BASE64 } from "./protocol.js";
+import {
+  channelReader,
+  SPDY_PORTFORWARD,
+  StreamType,
+  sendOnChannel,
+  WS_V4,
+  WS_V4_BASE64,
+} from "./protocol.js";
 import type { SpdySession } from "./spdy/session.js";
 
 export interface PortForwardOptions extends ConnectOptions {
@@ -135,13 +142,14 @@ function connectSpdyPair(session: SpdySession, port: number, requestId: string):
 
 async function overWebSocket(url: string | URL, options: PortForwardOptions): Promise<PortForwardSession> {
   const conn = await connectWebSocket(url, [WS_V4, WS_V4_BASE64], options);
-  const { ws, protocol } = conn;
+  const { protocol } = conn;
   const base64 = protocol === WS_V4_BASE64;
   interface Pair {
     port: number | undefined;
+    /** The first 2 bytes of each channel are the port (little-endian); what was read of them. */
+    prefix: { data: Buffer; error: Buffer };
     data: Duplex;
     errorParts: Buffer[];
-    seen: { data: boolean; error: boolean };
     used: boolean;
     settle?: () => void;
     done: Promise<void>;
@@ -151,12 +159,9 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
     let pair = pairs[index];
     if (!pair) {
       const data = new Duplex({
-        read: () => ws.resume(),
+        read: () => conn.resume(),
         write(chunk: Buffer, _enc, cb) {
-          const frame = base64
-            ? `${String.fromCharCode(48 + index * 2)}${chunk.toString("base64")}`
-            : Buffer.concat([Buffer.from([index * 2]), chunk]);
-          ws.send(frame, { binary: !base64 }, () => cb());
+          sendOnChannel(conn, base64, index * 2, [chunk], () => cb());
         },
         final(cb) {
           // The WebSocket protocol has no per-port half-close: the upload simply stops.
@@ -170,9 +175,9 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
       });
       const created: Pair = {
         port: undefined,
+        prefix: { data: Buffer.alloc(0), error: Buffer.alloc(0) },
         data,
         errorParts: [],
-        seen: { data: false, error: false },
         used: false,
         settle,
         done: ended.then(() => {
@@ -194,24 +199,22 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
     resolveClosed = resolve;
   });
   conn.attach({
-    message(raw, binary) {
-      const frame = decodeChannelMessage(raw, binary, base64);
-      if (!frame) return;
-      const { channel } = frame;
-      let { payload } = frame;
+    message: channelReader((channel, received) => {
+      let payload = received;
       const pair = pairFor(channel >> 1);
       const isError = channel % 2 === 1;
       const which = isError ? "error" : "data";
-      // The first message on each channel is the port, 2 bytes little-endian.
-      if (!pair.seen[which]) {
-        pair.seen[which] = true;
-        if (payload.length >= 2) pair.port = payload.readUInt16LE(0);
-        payload = payload.subarray(2);
+      const prefix = pair.prefix[which];
+      if (prefix.length < 2) {
+        const head = Buffer.concat([prefix, payload.subarray(0, 2 - prefix.length)]);
+        pair.prefix[which] = head;
+        payload = payload.subarray(2 - prefix.length);
+        if (head.length === 2) pair.port = head.readUInt16LE(0);
       }
       if (payload.length === 0) return;
       if (isError) pair.errorParts.push(payload);
-      else if (!pair.data.push(payload)) ws.pause();
-    },
+      else if (!pair.data.push(payload)) conn.pause();
+    }),
     close() {
       for (const pair of pairs) {
         pair.data.push(null);
@@ -220,7 +223,7 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
       resolveClosed();
     },
   });
-  const onAbort = () => ws.terminate();
+  const onAbort = () => conn.terminate();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   void closed.then(() => options.signal?.removeEventListener("abort", onAbort));
   return {
@@ -241,7 +244,7 @@ async function overWebSocket(url: string | URL, options: PortForwardOptions): Pr
       return { port, stream: pair.data, done: pair.done };
     },
     closed,
-    close: () => ws.close(1000),
+    close: () => conn.close(),
   };
 }
 

@@ -44,20 +44,54 @@ export function resizeMessage(size: TerminalSize): Buffer {
 }
 
 /**
- * One message of the WebSocket channel protocols: a binary frame starts with its channel byte; a
- * base64 one (v4.base64, or any text frame) with the channel as an ASCII digit, then the payload
- * in base64. Undefined for an empty message.
+ * Reads the WebSocket channel protocols from a connection's message pieces: a binary message's
+ * first byte is its channel, and the rest streams on as it arrives; a text message (v4.base64)
+ * comes whole, its channel an ASCII digit, then the payload in base64. `onPayload` gets each
+ * non-empty payload in order; an empty message (the "streams ready" signal) gives nothing.
  */
-export function decodeChannelMessage(
-  data: Buffer,
-  binary: boolean,
+export function channelReader(
+  onPayload: (channel: number, payload: Buffer) => void,
+): (piece: Buffer, binary: boolean, first: boolean) => void {
+  let channel = -1;
+  return (piece, binary, first) => {
+    if (!binary) {
+      const text = piece.toString("latin1");
+      const payload = Buffer.from(text.slice(1), "base64");
+      if (payload.length > 0) onPayload(text.charCodeAt(0) - 48, payload);
+      return;
+    }
+    if (first) channel = -1;
+    let payload = piece;
+    if (channel < 0) {
+      if (payload.length === 0) return;
+      channel = payload[0] as number;
+      payload = payload.subarray(1);
+    }
+    if (payload.length > 0) onPayload(channel, payload);
+  };
+}
+
+/** What sends a channel protocol's messages (a WebSocketConnection). */
+export interface MessageSink {
+  sendBinary(parts: readonly Buffer[], cb?: () => void): void;
+  sendText(text: string, cb?: () => void): void;
+}
+
+/** One-byte buffers for each channel number, shared by every message sent. */
+const CHANNEL_BYTES = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
+
+/** Sends `parts` as one message on `channel`: binary, or base64 text for v4.base64. */
+export function sendOnChannel(
+  sink: MessageSink,
   base64: boolean,
-): { channel: number; payload: Buffer } | undefined {
-  if (base64 || !binary) {
-    const text = data.toString("latin1");
-    if (text === "") return undefined;
-    return { channel: text.charCodeAt(0) - 48, payload: Buffer.from(text.slice(1), "base64") };
+  channel: number,
+  parts: readonly Buffer[],
+  cb?: () => void,
+): void {
+  if (base64) {
+    const payload = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    sink.sendText(`${String.fromCharCode(48 + channel)}${payload.toString("base64")}`, cb);
+    return;
   }
-  if (data.length === 0) return undefined;
-  return { channel: data[0] as number, payload: data.subarray(1) };
+  sink.sendBinary([CHANNEL_BYTES[channel] as Buffer, ...parts], cb);
 }

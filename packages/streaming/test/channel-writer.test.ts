@@ -1,21 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { ChannelWriter, type MessageSink } from "../src/server/channel-writer.js";
+import { type ChannelSink, ChannelWriter } from "../src/server/channel-writer.js";
 
 /** A sink that records messages and completes their writes when told; flushes run when told. */
 function harness(options: { base64?: boolean; maxMessage?: number } = {}) {
   const messages: { data: Buffer | string; binary: boolean }[] = [];
   const pending: ((err?: Error) => void)[] = [];
   let buffered = 0;
-  const sink: MessageSink = {
-    send(data, opts, cb) {
-      messages.push({ data, binary: opts.binary });
-      buffered += data.length;
-      const size = data.length;
-      pending.push(() => {
-        buffered -= size;
-        cb?.();
-      });
-    },
+  const record = (data: Buffer | string, binary: boolean, cb?: () => void) => {
+    messages.push({ data, binary });
+    buffered += data.length;
+    const size = data.length;
+    pending.push(() => {
+      buffered -= size;
+      cb?.();
+    });
+  };
+  const sink: ChannelSink = {
+    // The message as the peer reads it: the parts in one payload.
+    sendBinary: (parts, cb) => record(Buffer.concat(parts), true, cb),
+    sendText: (text, cb) => record(text, false, cb),
     get bufferedAmount() {
       return buffered;
     },

@@ -65,7 +65,10 @@ describe("the endpoints' paths and parameters", () => {
 });
 
 describe("protocol negotiation", () => {
-  const req = (headers: Record<string, string | string[]>) => ({ headers }) as unknown as IncomingMessage;
+  const req = (headers: Record<string, string | string[]>, method = "GET") =>
+    ({ headers, method }) as unknown as IncomingMessage;
+  /** A valid WebSocket handshake's own headers. */
+  const handshake = { "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
   const spdy = ["v4.channel.k8s.io"];
   const ws = ["v5.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.channel.k8s.io"];
 
@@ -75,6 +78,7 @@ describe("protocol negotiation", () => {
         req({
           upgrade: "websocket",
           "sec-websocket-protocol": "v4.base64.channel.k8s.io, v5.channel.k8s.io",
+          ...handshake,
         }),
         spdy,
         ws,
@@ -98,9 +102,30 @@ describe("protocol negotiation", () => {
     expect(httpError(() => negotiate(req({ upgrade: "SPDY/3.1" }), spdy, ws)).status).toBe(400);
     expect(httpError(() => negotiate(req({}), spdy, ws)).message).toMatch(/Upgrade request required/);
     expect(
-      httpError(() => negotiate(req({ upgrade: "websocket", "sec-websocket-protocol": "chat" }), spdy, ws))
-        .status,
+      httpError(() =>
+        negotiate(req({ upgrade: "websocket", "sec-websocket-protocol": "chat", ...handshake }), spdy, ws),
+      ).status,
     ).toBe(403);
+  });
+
+  it("checks the WebSocket handshake itself before anything else", () => {
+    const offer = { upgrade: "websocket", "sec-websocket-protocol": "v5.channel.k8s.io" };
+    const post = httpError(() => negotiate(req({ ...offer, ...handshake }, "POST"), spdy, ws));
+    expect(post.status).toBe(405);
+    expect(post.headers.Allow).toBe("GET");
+    const version = httpError(() =>
+      negotiate(req({ ...offer, ...handshake, "sec-websocket-version": "8" }), spdy, ws),
+    );
+    expect(version.status).toBe(426);
+    expect(version.headers["Sec-WebSocket-Version"]).toBe("13");
+    expect(version.message).toMatch(/Sec-WebSocket-Version "8" is not supported: use 13/);
+    for (const key of ["", "short==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR=="]) {
+      const bad = httpError(() =>
+        negotiate(req({ ...offer, ...handshake, "sec-websocket-key": key }), spdy, ws),
+      );
+      expect(bad.status).toBe(400);
+      expect(bad.message).toMatch(/Sec-WebSocket-Key must be 16 bytes in base64/);
+    }
   });
 });
 

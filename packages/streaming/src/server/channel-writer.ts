@@ -8,9 +8,10 @@
 // Order is kept across channels: a chunk for another channel first sends what is pending, so
 // messages leave in the order their chunks arrived and a message never mixes two channels.
 
-/** What the writer needs from a WebSocket (ws's `send` and `bufferedAmount`). */
-export interface MessageSink {
-  send(data: Buffer | string, options: { binary: boolean }, cb?: (err?: Error) => void): void;
+import { type MessageSink, sendOnChannel } from "../protocol.js";
+
+/** What the writer needs from a WebSocket connection. */
+export interface ChannelSink extends MessageSink {
   readonly bufferedAmount: number;
 }
 
@@ -26,7 +27,7 @@ export interface ChannelWriterOptions {
 const DEFAULT_MAX_MESSAGE = 256 * 1024;
 
 export class ChannelWriter {
-  readonly #sink: MessageSink;
+  readonly #sink: ChannelSink;
   readonly #base64: boolean;
   readonly #max: number;
   readonly #defer: (flush: () => void) => void;
@@ -41,7 +42,7 @@ export class ChannelWriter {
     this.flush();
   };
 
-  constructor(sink: MessageSink, options: ChannelWriterOptions) {
+  constructor(sink: ChannelSink, options: ChannelWriterOptions) {
     this.#sink = sink;
     this.#base64 = options.base64;
     this.#max = options.maxMessage ?? DEFAULT_MAX_MESSAGE;
@@ -62,7 +63,7 @@ export class ChannelWriter {
     if (this.#size > 0 && channel !== this.#channel) this.flush();
     if (chunk.length === 0) {
       this.flush();
-      this.#send(channel, [], 0, cb ? [cb] : []);
+      this.#send(channel, [], cb ? [cb] : []);
       return;
     }
     this.#channel = channel;
@@ -87,14 +88,14 @@ export class ChannelWriter {
     this.#callbacks = [];
     // A tick's chunks above the limit leave in pieces of at most #max bytes.
     if (size <= this.#max) {
-      this.#send(this.#channel, parts, size, callbacks);
+      this.#send(this.#channel, parts, callbacks);
       return;
     }
     const whole = Buffer.concat(parts, size);
     for (let off = 0; off < size; off += this.#max) {
       const last = off + this.#max >= size;
       const piece = whole.subarray(off, off + this.#max);
-      this.#send(this.#channel, [piece], piece.length, last ? callbacks : []);
+      this.#send(this.#channel, [piece], last ? callbacks : []);
     }
   }
 
@@ -106,7 +107,7 @@ export class ChannelWriter {
     this.#callbacks = [];
   }
 
-  #send(channel: number, parts: Buffer[], size: number, callbacks: (() => void)[]): void {
+  #send(channel: number, parts: Buffer[], callbacks: (() => void)[]): void {
     const done =
       callbacks.length === 0
         ? undefined
@@ -115,20 +116,7 @@ export class ChannelWriter {
           : () => {
               for (const cb of callbacks) cb();
             };
-    if (this.#base64) {
-      const payload = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
-      this.#sink.send(
-        `${String.fromCharCode(48 + channel)}${payload.toString("base64")}`,
-        { binary: false },
-        done,
-      );
-      return;
-    }
-    // One copy: the channel byte and the payloads in one buffer.
-    const frame = Buffer.allocUnsafe(size + 1);
-    frame[0] = channel;
-    let off = 1;
-    for (const part of parts) off += part.copy(frame, off);
-    this.#sink.send(frame, { binary: true }, done);
+    // The payloads leave as they are (the connection writes them after the frame's header).
+    sendOnChannel(this.#sink, this.#base64, channel, parts, done);
   }
 }

@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { ErrorCode, isNodeletError } from "@nodelet/runtime-api";
-import { WebSocketServer } from "ws";
 import { SPDY_PORTFORWARD, SPDY_REMOTECOMMAND_V4, WS_V4, WS_V4_BASE64, WS_V5 } from "../protocol.js";
 import type { SessionLimits } from "./limits.js";
 import { negotiate, rejectUpgrade } from "./negotiate.js";
@@ -76,16 +75,6 @@ function parse(req: IncomingMessage): StreamingRequest {
 export function createStreamingServer(options: StreamingServerOptions): StreamingServer {
   const { targets } = options;
   const onError = options.onError ?? (() => {});
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    skipUTF8Validation: true,
-    // The protocol was chosen before the upgrade (negotiate); ws is told the same answer.
-    handleProtocols: (offered: Set<string>) => {
-      for (const p of offered) if (EXEC_WS.includes(p)) return p;
-      return false;
-    },
-  });
   const teardowns = new Set<() => void>();
   const track = (teardown: () => void) => {
     teardowns.add(teardown);
@@ -106,7 +95,7 @@ export function createStreamingServer(options: StreamingServerOptions): Streamin
         "port: WebSocket port-forward needs at least one port=... query parameter",
       );
     }
-    const ctx = { req, socket, head, negotiated, wss, limits: options, track, onError };
+    const ctx = { req, socket, head, negotiated, limits: options, track, onError };
     // Socket errors after this point end the session through its own close handling.
     socket.on("error", () => {});
     if (request.kind === "portForward") {
@@ -160,7 +149,6 @@ export function createStreamingServer(options: StreamingServerOptions): Streamin
     },
     close() {
       for (const teardown of [...teardowns]) teardown();
-      wss.close();
     },
     get active() {
       return teardowns.size;

@@ -4,13 +4,12 @@
 // - WebSocket clients (v4.channel.k8s.io, v4.base64) get one connection per `?port=`, channels 2i
 //   (data) and 2i+1 (error); the first message on each is the port, 2 bytes little-endian.
 
-import type { WebSocket } from "ws";
 import { type PortForwardSession, portForward } from "../port-forward.js";
-import { decodeChannelMessage, SPDY_PORTFORWARD, StreamType, WS_V4_BASE64 } from "../protocol.js";
+import { channelReader, SPDY_PORTFORWARD, StreamType, sendOnChannel, WS_V4_BASE64 } from "../protocol.js";
 import { SpdySession } from "../spdy/session.js";
 import type { SpdyStream } from "../spdy/stream.js";
 import { watchLimits } from "./limits.js";
-import { acceptSpdyUpgrade, rejectUpgrade } from "./negotiate.js";
+import { acceptSpdyUpgrade, acceptWebSocketUpgrade, rejectUpgrade } from "./negotiate.js";
 import type { RelayContext } from "./remote-command.js";
 
 export async function relayPortForward(
@@ -93,57 +92,49 @@ export async function relayPortForward(
 
   // WebSocket: every listed port is connected at once, as the kubelet does.
   const base64 = ctx.negotiated.protocol === WS_V4_BASE64;
-  await new Promise<void>((resolve) => {
-    ctx.wss.handleUpgrade(ctx.req, ctx.socket, ctx.head, (ws: WebSocket) => {
-      closeDown = () => ws.terminate();
-      ws.on("error", () => {});
-      const send = (channel: number, data: Buffer, cb?: () => void) => {
-        if (ws.readyState !== ws.OPEN) return;
-        if (base64) ws.send(`${String.fromCharCode(48 + channel)}${data.toString("base64")}`, cb);
-        else ws.send(Buffer.concat([Buffer.from([channel]), data]), { binary: true }, cb);
-      };
-      const conns = ports.map((port, i) => {
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16LE(port);
-        send(2 * i, prefix);
-        send(2 * i + 1, prefix);
-        const conn = upstream.connect(port);
-        conn.stream.on("data", (chunk: Buffer) => {
-          limits.touch();
-          send(2 * i, chunk, () => {
-            if (ws.bufferedAmount < 1 << 20) conn.stream.resume();
-          });
-          if (ws.bufferedAmount >= 8 << 20) conn.stream.pause();
-        });
-        const done = conn.done.then(
-          () => {},
-          (err: Error) => send(2 * i + 1, Buffer.from(err.message)),
-        );
-        return { conn, done };
+  const conn = acceptWebSocketUpgrade(ctx.req, ctx.socket, ctx.head, ctx.negotiated.protocol);
+  closeDown = () => conn.terminate();
+  const send = (channel: number, data: Buffer, cb?: () => void) => {
+    if (conn.isOpen) sendOnChannel(conn, base64, channel, [data], cb);
+  };
+  const conns = ports.map((port, i) => {
+    const prefix = Buffer.alloc(2);
+    prefix.writeUInt16LE(port);
+    send(2 * i, prefix);
+    send(2 * i + 1, prefix);
+    const upstreamConn = upstream.connect(port);
+    upstreamConn.stream.on("data", (chunk: Buffer) => {
+      limits.touch();
+      send(2 * i, chunk, () => {
+        if (conn.bufferedAmount < 1 << 20) upstreamConn.stream.resume();
       });
-      ws.on("message", (data: Buffer, binary: boolean) => {
-        const frame = decodeChannelMessage(data, binary, base64);
-        if (!frame) return;
-        const { channel, payload } = frame;
-        const target = channel % 2 === 0 ? conns[channel / 2] : undefined;
-        if (!target || payload.length === 0) return;
-        limits.touch();
-        if (!target.conn.stream.write(payload)) {
-          ws.pause();
-          target.conn.stream.once("drain", () => ws.resume());
-        }
-      });
-      ws.once("close", () => teardown());
-      // The WebSocket closes once every port's connection is over.
-      void Promise.all(conns.map((c) => c.done)).then(() => {
-        if (finished) return;
-        finished = true;
-        limits.stop();
-        untrack();
-        upstream.close();
-        if (ws.readyState === ws.OPEN) ws.close(1000);
-      });
-      resolve();
+      if (conn.bufferedAmount >= 8 << 20) upstreamConn.stream.pause();
     });
+    const done = upstreamConn.done.then(
+      () => {},
+      (err: Error) => send(2 * i + 1, Buffer.from(err.message)),
+    );
+    return { conn: upstreamConn, done };
+  });
+  conn.attach({
+    message: channelReader((channel, payload) => {
+      const target = channel % 2 === 0 ? conns[channel / 2] : undefined;
+      if (!target) return;
+      limits.touch();
+      if (!target.conn.stream.write(payload)) {
+        conn.pause();
+        target.conn.stream.once("drain", () => conn.resume());
+      }
+    }),
+    close: () => teardown(),
+  });
+  // The WebSocket closes once every port's connection is over.
+  void Promise.all(conns.map((c) => c.done)).then(() => {
+    if (finished) return;
+    finished = true;
+    limits.stop();
+    untrack();
+    upstream.close();
+    conn.close();
   });
 }

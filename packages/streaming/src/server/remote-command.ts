@@ -5,12 +5,11 @@
 
 import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
-import type { WebSocket, WebSocketServer } from "ws";
 import { isStreamingError, StreamingErrorCode } from "../errors.js";
 import { type ExecSession, exec } from "../exec.js";
 import {
   Channel,
-  decodeChannelMessage,
+  channelReader,
   type StreamOptions,
   StreamType,
   type TerminalSize,
@@ -22,7 +21,7 @@ import type { SpdyStream } from "../spdy/stream.js";
 import { statusForError, statusForExitCode } from "../status.js";
 import { ChannelWriter } from "./channel-writer.js";
 import { type SessionLimits, watchLimits } from "./limits.js";
-import { acceptSpdyUpgrade, type Negotiated, rejectUpgrade } from "./negotiate.js";
+import { acceptSpdyUpgrade, acceptWebSocketUpgrade, type Negotiated, rejectUpgrade } from "./negotiate.js";
 
 /** Time a SPDY client has to open its streams (the kubelet's stream creation timeout). */
 const STREAM_CREATION_TIMEOUT_MS = 30_000;
@@ -34,7 +33,6 @@ export interface RelayContext {
   socket: Duplex;
   head: Buffer;
   negotiated: Negotiated;
-  wss: WebSocketServer;
   limits: SessionLimits;
   /** Registers a teardown for the server's close(); returns the unregister function. */
   track(teardown: () => void): () => void;
@@ -108,7 +106,7 @@ export async function relayRemoteCommand(
     },
   };
   if (ctx.negotiated.transport === "websocket") {
-    down = await acceptWebSocket(ctx, streams, input);
+    down = acceptWebSocket(ctx, streams, input);
   } else {
     down = await acceptSpdy(ctx, streams, input);
   }
@@ -175,76 +173,53 @@ function parseSizes(text: string): TerminalSize[] {
   return sizes;
 }
 
-function acceptWebSocket(
-  ctx: RelayContext,
-  streams: StreamOptions,
-  input: Input,
-): Promise<Downstream | undefined> {
+function acceptWebSocket(ctx: RelayContext, streams: StreamOptions, input: Input): Downstream {
   const { protocol } = ctx.negotiated;
   const base64 = protocol === WS_V4_BASE64;
-  return new Promise((resolve) => {
-    ctx.wss.handleUpgrade(ctx.req, ctx.socket, ctx.head, (ws: WebSocket) => {
-      const writer = new ChannelWriter(
-        {
-          send: (data, options, cb) => {
-            if (ws.readyState === ws.OPEN) ws.send(data, options, cb);
-          },
-          get bufferedAmount() {
-            return ws.bufferedAmount;
-          },
-        },
-        { base64 },
-      );
-      // "Streams ready": an empty message on the lowest output channel, as the kubelet writes it.
-      const ready = streams.stdout ? Channel.stdout : streams.stderr ? Channel.stderr : Channel.error;
-      writer.write(ready, Buffer.alloc(0));
-      let resizeText = "";
-      ws.on("message", (data: Buffer, binary: boolean) => {
-        const frame = decodeChannelMessage(data, binary, base64);
-        if (!frame) return;
-        const { channel, payload } = frame;
-        if (channel === Channel.stdin) {
-          if (payload.length > 0)
-            input.stdin(
-              payload,
-              () => ws.pause(),
-              () => ws.resume(),
-            );
-        } else if (channel === Channel.resize) {
-          resizeText += payload.toString("utf8");
-          for (const size of parseSizes(resizeText)) input.resize(size);
-          resizeText = resizeText.slice(resizeText.lastIndexOf("}") + 1);
-        } else if (channel === Channel.close && protocol === WS_V5 && payload[0] === Channel.stdin) {
-          input.stdinEnd();
-        }
-      });
-      ws.on("error", () => {});
-      ws.once("close", () => {
-        writer.close();
-        input.closed();
-      });
-      resolve({
-        writeOutput(which, chunk, resume) {
-          writer.write(which === "stdout" ? Channel.stdout : Channel.stderr, chunk, () => {
-            if (writer.bufferedAmount < WS_LOW_WATER) resume();
-          });
-          return writer.bufferedAmount < WS_HIGH_WATER;
-        },
-        endOutput() {
-          // WebSocket channels end with the connection.
-        },
-        finish(status) {
-          writer.write(Channel.error, Buffer.from(JSON.stringify(status)));
-          writer.flush();
-          if (ws.readyState === ws.OPEN) ws.close(1000);
-        },
-        destroy() {
-          writer.close();
-          ws.terminate();
-        },
-      });
-    });
+  const conn = acceptWebSocketUpgrade(ctx.req, ctx.socket, ctx.head, protocol);
+  const writer = new ChannelWriter(conn, { base64 });
+  // "Streams ready": an empty message on the lowest output channel, as the kubelet writes it.
+  const ready = streams.stdout ? Channel.stdout : streams.stderr ? Channel.stderr : Channel.error;
+  writer.write(ready, Buffer.alloc(0));
+  let resizeText = "";
+  const pause = () => conn.pause();
+  const resume = () => conn.resume();
+  conn.attach({
+    message: channelReader((channel, payload) => {
+      if (channel === Channel.stdin) input.stdin(payload, pause, resume);
+      else if (channel === Channel.resize) {
+        resizeText += payload.toString("utf8");
+        for (const size of parseSizes(resizeText)) input.resize(size);
+        resizeText = resizeText.slice(resizeText.lastIndexOf("}") + 1);
+      } else if (channel === Channel.close && protocol === WS_V5 && payload[0] === Channel.stdin) {
+        input.stdinEnd();
+      }
+    }),
+    close() {
+      writer.close();
+      input.closed();
+    },
   });
+  return {
+    writeOutput(which, chunk, resumeOutput) {
+      writer.write(which === "stdout" ? Channel.stdout : Channel.stderr, chunk, () => {
+        if (writer.bufferedAmount < WS_LOW_WATER) resumeOutput();
+      });
+      return writer.bufferedAmount < WS_HIGH_WATER;
+    },
+    endOutput() {
+      // WebSocket channels end with the connection.
+    },
+    finish(status) {
+      writer.write(Channel.error, Buffer.from(JSON.stringify(status)));
+      writer.flush();
+      conn.close();
+    },
+    destroy() {
+      writer.close();
+      conn.terminate();
+    },
+  };
 }
 
 function acceptSpdy(
