@@ -5,7 +5,15 @@
 
 import type { Duplex } from "node:stream";
 import { isStreamingError } from "../errors.js";
-import { CloseCode, FrameParser, headerLength, nextMaskKey, Opcode, writeHeader, xorMask } from "./frame.js";
+import {
+  CloseCode,
+  copyMasked,
+  FrameParser,
+  headerLength,
+  nextMaskKey,
+  Opcode,
+  writeHeader,
+} from "./frame.js";
 
 export type WebSocketRole = "client" | "server";
 
@@ -217,9 +225,12 @@ export class WebSocketConnection {
         : Buffer.allocUnsafe(size);
       const mask = nextMaskKey();
       let at = writeHeader(buffer, 0, opcode, length, mask);
-      const start = at;
-      for (const part of parts) at += part.copy(buffer, at);
-      xorMask(buffer.subarray(start, at), mask, 0);
+      let phase = 0;
+      for (const part of parts) {
+        copyMasked(part, buffer, at, mask, phase);
+        at += part.length;
+        phase = (phase + part.length) & 3;
+      }
       const frame = buffer.subarray(0, at);
       if (!reuse) {
         socket.write(frame, done);

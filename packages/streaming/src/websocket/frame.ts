@@ -82,11 +82,66 @@ export function xorMask(data: Uint8Array, mask: Uint8Array, phase: number): void
   for (; i < length; i++) data[i] = (data[i] as number) ^ (mask[(phase + i) & 3] as number);
 }
 
+interface NativeMasking {
+  mask(source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number): void;
+  unmask(buffer: Buffer, mask: Buffer): void;
+}
+
+let native: NativeMasking | undefined;
+/** Named through a variable: the bundler leaves the optional dependency to be found at run time. */
+const BUFFERUTIL = "bufferutil";
+
+/**
+ * Settles true once bufferutil's native masking is in use. It is an optional dependency: without
+ * it, or when its binary does not load (its own fallback is a byte loop), xorMask does the work.
+ */
+export const nativeMasking: Promise<boolean> = import(BUFFERUTIL).then(
+  (loaded: NativeMasking & { default?: NativeMasking }) => {
+    const lib = loaded.default ?? loaded;
+    if (!String(lib.mask).includes("[native code]")) return false;
+    native = lib;
+    return true;
+  },
+  () => false,
+);
+
+/** Below this, a native call costs more than the loop. */
+const NATIVE_FROM = 64;
+const rotatedKey = Buffer.alloc(4);
+
+function keyFrom(mask: Buffer, phase: number): Buffer {
+  if (phase === 0) return mask;
+  for (let k = 0; k < 4; k++) rotatedKey[k] = mask[(phase + k) & 3] as number;
+  return rotatedKey;
+}
+
+/** Copies `source` to `offset` of `output`, masked from position `phase` of the key: one pass. */
+export function copyMasked(
+  source: Buffer,
+  output: Buffer,
+  offset: number,
+  mask: Buffer,
+  phase: number,
+): void {
+  if (native && source.length >= NATIVE_FROM) {
+    native.mask(source, keyFrom(mask, phase), output, offset, source.length);
+    return;
+  }
+  source.copy(output, offset);
+  xorMask(output.subarray(offset, offset + source.length), mask, phase);
+}
+
+/** Unmasks `data` in place, from position `phase` of the key. */
+export function unmask(data: Buffer, mask: Buffer, phase: number): void {
+  if (native && data.length >= NATIVE_FROM) native.unmask(data, keyFrom(mask, phase));
+  else xorMask(data, mask, phase);
+}
+
 const keyPool = Buffer.allocUnsafe(4096);
 let keyAt = keyPool.length;
 
 /** A fresh masking key (a client's frames must carry an unpredictable one). */
-export function nextMaskKey(): Uint8Array {
+export function nextMaskKey(): Buffer {
   if (keyAt === keyPool.length) {
     randomFillSync(keyPool);
     keyAt = 0;
@@ -132,7 +187,7 @@ export class FrameParser {
   #opcode = 0;
   #fin = false;
   #remaining = 0;
-  readonly #mask = new Uint8Array(4);
+  readonly #mask = Buffer.alloc(4);
   #phase = 0;
   /** The data message in progress: 0 none, else its opcode (text or binary). */
   #message = 0;
@@ -176,7 +231,7 @@ export class FrameParser {
       pos += take;
       this.#remaining -= take;
       if (this.#masked) {
-        xorMask(piece, this.#mask, this.#phase);
+        unmask(piece, this.#mask, this.#phase);
         this.#phase = (this.#phase + take) & 3;
       }
       this.#payload(piece);
