@@ -28,8 +28,12 @@ export interface WebSocketHandlers {
 const CLOSE_TIMEOUT_MS = 30_000;
 /** Frames up to this size are masked into reused buffers (a channel byte plus 256 KiB, and a header). */
 const REUSED_FRAME = 256 * 1024 + 64;
-/** Reused buffers a connection keeps (4 MiB of stdin ahead of the socket is 17 of them). */
+/**
+ * Reused buffers the process keeps, shared by every client connection (4 MiB of stdin ahead of
+ * the socket is 17 of them): an upload's memory stays warm, and idle sessions hold none of it.
+ */
 const MAX_SPARE = 24;
+const spare: Buffer[] = [];
 /** Smaller frames are assembled in one buffer; larger ones are written as header plus parts. */
 const COPY_BELOW = 4096;
 /** x/net/websocket's limit on a message, applied to text messages, which are gathered whole. */
@@ -48,7 +52,6 @@ export class WebSocketConnection {
   #closeReceived: { code: number; reason: string } | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #notified = false;
-  readonly #spare: Buffer[] = [];
 
   /** `head`: bytes that arrived after the handshake. Nothing is read before attach(). */
   constructor(socket: Duplex, role: WebSocketRole, protocol: string, head: Buffer) {
@@ -220,9 +223,7 @@ export class WebSocketConnection {
       // A client masks: the frame is assembled in one buffer, reused once the socket took it.
       const size = headerLength(length, true) + length;
       const reuse = size > COPY_BELOW && size <= REUSED_FRAME;
-      const buffer = reuse
-        ? (this.#spare.pop() ?? Buffer.allocUnsafeSlow(REUSED_FRAME))
-        : Buffer.allocUnsafe(size);
+      const buffer = reuse ? (spare.pop() ?? Buffer.allocUnsafeSlow(REUSED_FRAME)) : Buffer.allocUnsafe(size);
       const mask = nextMaskKey();
       let at = writeHeader(buffer, 0, opcode, length, mask);
       let phase = 0;
@@ -237,7 +238,7 @@ export class WebSocketConnection {
         return;
       }
       socket.write(frame, () => {
-        if (this.#spare.length < MAX_SPARE) this.#spare.push(buffer);
+        if (spare.length < MAX_SPARE) spare.push(buffer);
         done?.();
       });
       return;

@@ -3,7 +3,7 @@
 // the relay coalesces the runtime's SPDY frames into larger messages.
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createConnection } from "node:net";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -23,6 +23,8 @@ let pod: TestPod;
 let streaming: StreamingServer;
 let server: Server;
 let base: string;
+/** How many times the relay asked the runtime for an exec URL. */
+let execUrls = 0;
 const runId = `relay-${process.pid}-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
@@ -30,8 +32,10 @@ beforeAll(async () => {
   pod = await startPod(rt, runId, `relay-${runId}`, ["sleep", "3600"]);
   streaming = createStreamingServer({
     targets: {
-      exec: async (_target, cmd, s) =>
-        new URL((await rt.service.exec({ containerId: pod.containerId, cmd: [...cmd], ...s })).url),
+      exec: async (_target, cmd, s) => {
+        execUrls++;
+        return new URL((await rt.service.exec({ containerId: pod.containerId, cmd: [...cmd], ...s })).url);
+      },
       attach: async () => {
         throw new Error("unused");
       },
@@ -53,6 +57,54 @@ afterAll(async () => {
 
 const execPath = (script: string) =>
   `${base}?${["sh", "-c", script].map((c) => `command=${encodeURIComponent(c)}`).join("&")}&output=1&error=1`;
+
+/** A raw upgrade request; resolves with the status line and body the relay answered. */
+function rawUpgrade(path: string, method: string, headers: Record<string, string>): Promise<string> {
+  const url = new URL(path);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(Number(url.port), url.hostname, () => {
+      const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+      for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+    });
+    let answer = "";
+    socket.on("data", (c: Buffer) => {
+      answer += c.toString();
+    });
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+describe("the relay's WebSocket handshake", () => {
+  it("refuses a bad handshake before it asks the runtime, and serves a good one after", async () => {
+    const ws = {
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Protocol": WS_V5,
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    };
+    const before = execUrls;
+    const path = execPath("echo hi");
+    const version = await rawUpgrade(path, "GET", { ...ws, "Sec-WebSocket-Version": "8" });
+    expect(version).toMatch(/^HTTP\/1.1 426 Upgrade Required\r\n/);
+    expect(version).toMatch(/\r\nSec-WebSocket-Version: 13\r\n/);
+    expect(version).toMatch(/Sec-WebSocket-Version "8" is not supported: use 13/);
+    const key = await rawUpgrade(path, "GET", { ...ws, "Sec-WebSocket-Key": "not a key" });
+    expect(key).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+    expect(key).toMatch(/Sec-WebSocket-Key must be 16 bytes in base64/);
+    const post = await rawUpgrade(path, "POST", ws);
+    expect(post).toMatch(/^HTTP\/1.1 405 Method Not Allowed\r\n/);
+    expect(execUrls).toBe(before);
+    const s = await exec(path, { transport: "websocket" });
+    expect(s.protocol).toBe(WS_V5);
+    const out = readAll(s.stdout as Readable);
+    expect(await s.exitCode).toBe(0);
+    expect((await out).toString()).toBe("hi\n");
+    expect(execUrls).toBe(before + 1);
+  });
+});
 
 describe("the relay to a WebSocket v5 client", () => {
   it("keeps stdout and stderr apart and in order while both are written at once", async () => {
