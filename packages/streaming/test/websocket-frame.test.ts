@@ -190,6 +190,23 @@ describe("FrameParser", () => {
     expect(seen.data).toEqual([]);
   });
 
+  it("answers random bytes with a ProtocolError or nothing, never another failure", () => {
+    let refused = 0;
+    for (let round = 0; round < 2000; round++) {
+      const { parser: p } = parser(round % 2 === 0, 4096);
+      const wire = randomBytes(1 + (round % 300));
+      try {
+        for (let at = 0; at < wire.length; at += 1 + (round % 17))
+          p.push(wire.subarray(at, at + 1 + (round % 17)));
+      } catch (err) {
+        expect(isStreamingError(err, "ProtocolError")).toBe(true);
+        refused++;
+      }
+    }
+    // Most random headers have a reserved bit, a wrong mask bit or an unknown opcode.
+    expect(refused).toBeGreaterThan(1000);
+  });
+
   it("reads nothing more once stopped", () => {
     const { parser: p, seen } = parser(false);
     p.stop();
