@@ -5,7 +5,9 @@
 // latency, active timers and handles over the idle window.
 // `--agent-cli=PATH` runs another build of the agent (a "before" copy); `--cpu-prof=DIR` adds an
 // idle-loop CPU profile: an agent restarted with --cpu-prof adopts the 30 running pods and idles
-// (bench/cpu-profile-summary.mjs summarises the .cpuprofile it writes).
+// (bench/cpu-profile-summary.mjs summarises the .cpuprofile it writes); with `--start-only` it
+// profiles the start rows instead (the agent is stopped while the floor runs, so the profile's
+// busy time is the agent's own work for the starts).
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -159,7 +161,7 @@ export async function agentSuite() {
       // Its log goes to a file: the table stays readable, and the file says what went wrong.
       { stdio: ["ignore", "ignore", openSync(join(work, "agent.log"), "a")] },
     );
-  let agent = startAgent();
+  let agent = startAgent(startOnly && cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []);
   const base = `http://127.0.0.1:${port}`;
   const runtime = await createRemoteRuntimeService(env.criEndpoint);
   const images = await createRemoteImageService(env.criEndpoint);
