@@ -1,5 +1,6 @@
 // nodelet, the agent as a process (issue 14's rows): manifest-to-running (seen through /watch, then
-// confirmed by /pods) and pods/s against the raw CRI floor for the same pods, teardown against the floor's stop+remove, idle CPU and memory with 30
+// confirmed by /pods) and pods/s against the raw CRI floor for the same pods, with the agent's CPU
+// per pod started beside the runtime's (containerd and its shims), teardown against the floor's stop+remove, idle CPU and memory with 30
 // pods, with 30 exec readiness probes (the agent's share of the CPU), and with 110 pods (the
 // kubelet's maxPods): PLEG relist against one bare ListPodSandbox+ListContainers pair, /pods
 // latency, active timers and handles over the idle window.
@@ -403,19 +404,32 @@ export async function agentSuite() {
     const idleMs = sized(60_000, 2_000);
     const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
     for (const n of idleOnly ? [] : [1, many]) {
+      // CPU of each of our runs (read untimed, around it): the agent's, and the runtime's
+      // (containerd and the shims, which the run's pods started, so all of theirs is this run's).
+      const cpu = { agent: [], runtime: [] };
+      let cpuBefore;
+      const runtimeCpu = () =>
+        procStats(env.containerdPid).cpuMs + shimPids(socket).reduce((t, pid) => t + procStats(pid).cpuMs, 0);
+      const iterations = n === 1 ? startIterations : 3;
       const row = await latencyRow(`manifest to Running in /pods (seen through /watch), ${suffix(n)}`, {
-        iterations: n === 1 ? startIterations : 3,
+        iterations,
         warmup: 1,
         ours: (watch) => viaAgent(n, false, watch),
         bare: (prepared) => viaBare(prepared),
         setup: async (which) => {
-          if (which !== "bare") return openWatch();
+          if (which !== "bare") {
+            const watch = await openWatch();
+            cpuBefore = { agent: procStats(agent.pid).cpuMs, runtime: procStats(env.containerdPid).cpuMs };
+            return watch;
+          }
           const prepared = await prepareBare(n);
           pauseAgent();
           return prepared;
         },
         teardown: async (ctx, which) => {
           if (which === "ours") {
+            cpu.agent.push((procStats(agent.pid).cpuMs - cpuBefore.agent) / n);
+            cpu.runtime.push((runtimeCpu() - cpuBefore.runtime) / n);
             ctx.close();
             return clearAgentPods();
           }
@@ -424,6 +438,18 @@ export async function agentSuite() {
         },
       });
       rows.push(row);
+      // The warmup's run is left out, as latencyRow leaves out its time (--quick has none).
+      const measured = quick ? Math.min(iterations, 2) : iterations;
+      const agentCpu = summarize(cpu.agent.slice(-measured));
+      const runtimeCpuPerPod = summarize(cpu.runtime.slice(-measured));
+      rows.push({
+        name: `${suffix(n)} to Running: CPU per pod, the agent vs containerd and its shims (/proc, 10 ms ticks)`,
+        unit: "ms/pod",
+        ours: agentCpu,
+        bare: runtimeCpuPerPod,
+        ratio: agentCpu.median / runtimeCpuPerPod.median,
+        target: null,
+      });
       if (n > 1) {
         // The same runs as pods/s; the goal is ours ≥ 0.95 × the floor's.
         const rate = (ms) => (n * 1000) / ms;
