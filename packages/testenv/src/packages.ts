@@ -21,6 +21,8 @@ export const DEBIAN_PACKAGES = [
   "iptables",
   // The agent's dashboard tests drive Debian's Chromium with playwright-core (no browser download).
   "chromium",
+  // Self-signed certificates for the TLS tests of the streaming clients.
+  "openssl",
 ] as const;
 
 const REQUIRED_COMMANDS = [
@@ -39,6 +41,7 @@ const REQUIRED_COMMANDS = [
   "mount",
   "umount",
   "chromium",
+  "openssl",
 ];
 
 const REQUIRED_FILES = [

@@ -1,9 +1,14 @@
 // The agent's relay (createStreamingServer) against the real containerd, its targets straight to
 // the runtime: a WebSocket client's output arrives whole, in order and on the right channel while
 // the relay coalesces the runtime's SPDY frames into larger messages.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -103,6 +108,57 @@ describe("the relay's WebSocket handshake", () => {
     expect(await s.exitCode).toBe(0);
     expect((await out).toString()).toBe("hi\n");
     expect(execUrls).toBe(before + 1);
+  });
+});
+
+describe("the clients over TLS (an agent serving https)", () => {
+  it("exec over wss and over SPDY on https with the agent's CA; refused without it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nodelet-streaming-tls-"));
+    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+    // A self-signed certificate for 127.0.0.1 (openssl comes with the testenv).
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]);
+    const ca = readFileSync(cert);
+    const tls = createHttpsServer({ key: readFileSync(key), cert: ca }, (req, res) =>
+      streaming.handleRequest(req, res),
+    );
+    tls.on("upgrade", (req, socket, head) => streaming.handleUpgrade(req, socket, head));
+    await new Promise<void>((resolve) => tls.listen(0, "127.0.0.1", resolve));
+    try {
+      const plain = new URL(execPath("echo tls; echo err >&2"));
+      const path = `https://127.0.0.1:${(tls.address() as AddressInfo).port}${plain.pathname}${plain.search}`;
+      for (const transport of ["websocket", "spdy"] as const) {
+        const s = await exec(path, { transport, ca });
+        const [out, err] = [readAll(s.stdout as Readable), readAll(s.stderr as Readable)];
+        expect(await s.exitCode).toBe(0);
+        expect((await out).toString()).toBe("tls\n");
+        expect((await err).toString()).toBe("err\n");
+        const refused = await exec(path, { transport }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(refused).toMatchObject({ code: "UpgradeFailed" });
+        expect((refused as Error).message).toMatch(/self[- ]signed certificate/);
+      }
+    } finally {
+      tls.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
