@@ -72,13 +72,16 @@ interface Upgraded {
  * rejects with its status and body (403: ProtocolNegotiationFailed, else UpgradeFailed).
  */
 function requestUpgrade(
-  target: URL,
+  url: string | URL,
   method: "GET" | "POST",
   headers: Record<string, string | string[]>,
   what: string,
   offered: readonly string[],
   options: ConnectOptions,
 ): Promise<Upgraded> {
+  const target = parseStreamingUrl(url);
+  if (target.protocol === "ws:") target.protocol = "http:";
+  if (target.protocol === "wss:") target.protocol = "https:";
   const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -99,6 +102,7 @@ function requestUpgrade(
     signal?.addEventListener("abort", onAbort, { once: true });
     req.on("upgrade", (res, socket, head) => {
       signal?.removeEventListener("abort", onAbort);
+      socket.setNoDelay(true);
       resolve({ res, socket, head });
     });
     req.on("response", (res) => {
@@ -137,32 +141,39 @@ function negotiationFailed(socket: Duplex, message: string, offered: readonly st
   });
 }
 
+/** The protocol the server's answer names, which must be one we offered. */
+function chosen(
+  socket: Duplex,
+  header: string | string[] | undefined,
+  what: string,
+  offered: readonly string[],
+): string {
+  const protocol = String(header ?? "");
+  if (!offered.includes(protocol)) {
+    throw negotiationFailed(
+      socket,
+      `the server chose ${what} ${JSON.stringify(protocol)}, not one of ${offered.join(", ")}`,
+      offered,
+    );
+  }
+  return protocol;
+}
+
 /** Upgrades to SPDY/3.1 offering `protocols` in order; resolves with the session and the chosen one. */
 export async function connectSpdy(
   url: string | URL,
   protocols: readonly string[],
   options: ConnectOptions = {},
 ): Promise<{ session: SpdySession; protocol: string; socket: Duplex }> {
-  const target = parseStreamingUrl(url);
-  if (target.protocol === "ws:") target.protocol = "http:";
-  if (target.protocol === "wss:") target.protocol = "https:";
   const { res, socket, head } = await requestUpgrade(
-    target,
+    url,
     "POST",
     { Connection: "Upgrade", Upgrade: "SPDY/3.1", [HEADER_PROTOCOL_VERSION]: [...protocols] },
     "upgrade to SPDY/3.1",
     protocols,
     options,
   );
-  const protocol = String(res.headers[HEADER_PROTOCOL_VERSION.toLowerCase()] ?? "");
-  if (!protocols.includes(protocol)) {
-    throw negotiationFailed(
-      socket,
-      `the server chose protocol ${JSON.stringify(protocol)}, not one of ${protocols.join(", ")}`,
-      protocols,
-    );
-  }
-  socket.setNoDelay(true);
+  const protocol = chosen(socket, res.headers[HEADER_PROTOCOL_VERSION.toLowerCase()], "protocol", protocols);
   const session = new SpdySession(socket, { isServer: false });
   if (head.length > 0) socket.unshift(head);
   return { session, protocol, socket };
@@ -177,12 +188,9 @@ export async function connectWebSocket(
   protocols: readonly string[],
   options: ConnectOptions = {},
 ): Promise<WebSocketConnection> {
-  const target = parseStreamingUrl(url);
-  if (target.protocol === "ws:") target.protocol = "http:";
-  if (target.protocol === "wss:") target.protocol = "https:";
   const key = newClientKey();
   const { res, socket, head } = await requestUpgrade(
-    target,
+    url,
     "GET",
     {
       Connection: "Upgrade",
@@ -204,14 +212,6 @@ export async function connectWebSocket(
   if (res.headers["sec-websocket-extensions"] !== undefined) {
     throw negotiationFailed(socket, "the server named an extension, and none was offered", protocols);
   }
-  const protocol = String(res.headers["sec-websocket-protocol"] ?? "");
-  if (!protocols.includes(protocol)) {
-    throw negotiationFailed(
-      socket,
-      `the server chose subprotocol ${JSON.stringify(protocol)}, not one of ${protocols.join(", ")}`,
-      protocols,
-    );
-  }
-  socket.setNoDelay(true);
+  const protocol = chosen(socket, res.headers["sec-websocket-protocol"], "subprotocol", protocols);
   return new WebSocketConnection(socket, "client", protocol, head);
 }

@@ -130,10 +130,7 @@ export class WebSocketConnection {
     if (this.#closeSent || this.#socket.destroyed) return;
     this.#sendClose(code, reason);
     if (this.#closeReceived) this.#socket.end();
-    else {
-      this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_TIMEOUT_MS);
-      this.#closeTimer.unref();
-    }
+    else this.#destroyAfterTimeout();
   }
 
   /** Drops the connection at once. */
@@ -151,15 +148,23 @@ export class WebSocketConnection {
     try {
       this.#parser.push(chunk);
     } catch (err) {
-      this.#parser.stop();
       const code = isStreamingError(err) ? Number(err.details.closeCode) : CloseCode.protocolError;
-      const message = err instanceof Error ? err.message : String(err);
-      this.#sendClose(code, message.slice(0, 120));
-      this.#socket.end();
-      this.#notify(code, message);
-      this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_TIMEOUT_MS);
-      this.#closeTimer.unref();
+      this.#fail(code, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** The peer broke the protocol: our close frame names why, the socket ends, the handlers are told. */
+  #fail(code: number, message: string): void {
+    this.#parser.stop();
+    this.#sendClose(code, message.slice(0, 120));
+    this.#socket.end();
+    this.#notify(code, message);
+    this.#destroyAfterTimeout();
+  }
+
+  #destroyAfterTimeout(): void {
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.#closeTimer.unref();
   }
 
   #control(opcode: number, payload: Buffer): void {
@@ -172,13 +177,13 @@ export class WebSocketConnection {
     let code: number = CloseCode.noStatus;
     let reason = "";
     if (payload.length === 1) {
-      this.#protocolClose("a close frame's payload of 1 byte");
+      this.#fail(CloseCode.protocolError, "WebSocket: a close frame's payload of 1 byte");
       return;
     }
     if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
       if (!validCloseCode(code)) {
-        this.#protocolClose(`close code ${code} is not a valid code`);
+        this.#fail(CloseCode.protocolError, `WebSocket: close code ${code} is not a valid code`);
         return;
       }
       reason = payload.toString("utf8", 2);
@@ -189,12 +194,6 @@ export class WebSocketConnection {
     clearTimeout(this.#closeTimer);
     this.#socket.end();
     this.#notify(code, reason);
-  }
-
-  #protocolClose(message: string): void {
-    this.#sendClose(CloseCode.protocolError, "");
-    this.#socket.end();
-    this.#notify(CloseCode.protocolError, `WebSocket: ${message}`);
   }
 
   #sendClose(code: number | undefined, reason: string): void {
