@@ -8,7 +8,8 @@
 // idle-loop CPU profile: an agent restarted with --cpu-prof adopts the 30 running pods and idles
 // (bench/cpu-profile-summary.mjs summarises the .cpuprofile it writes); with `--start-only` it
 // profiles the start rows instead (the agent is stopped while the floor runs, so the profile's
-// busy time is the agent's own work for the starts).
+// busy time is the agent's own work for the starts). `--timeline` splits one pod's start into
+// phases from the agent's traced log, beside the floor's calls (agent-timeline.mjs).
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -27,6 +28,7 @@ import {
 } from "@nodelet/cri-api";
 import { createRemoteImageService, createRemoteRuntimeService } from "@nodelet/cri-remote";
 import { up } from "@nodelet/testenv";
+import { parseAgentLog, startPhases, TIMELINE_ENV, timelineRows } from "./agent-timeline.mjs";
 import { createBareClient, createPodFloor } from "./cri-floor.mjs";
 import { latencyRow, quick, sized, summarize, withConcurrency } from "./harness.mjs";
 
@@ -42,6 +44,8 @@ const idleOnly = process.argv.includes("--idle-only");
  */
 const startOnly = process.argv.includes("--start-only");
 const startIterations = Number(flag("iterations") ?? 8);
+/** `--timeline`: only the phases of one pod's start (`--iterations=N` runs), see agent-timeline.mjs. */
+const timeline = process.argv.includes("--timeline");
 
 function freePort() {
   return new Promise((res) => {
@@ -158,9 +162,13 @@ export async function agentSuite() {
         String(port),
         "--hostname-override",
         "bench",
+        ...(timeline ? ["-v", "4"] : []),
       ],
       // Its log goes to a file: the table stays readable, and the file says what went wrong.
-      { stdio: ["ignore", "ignore", openSync(join(work, "agent.log"), "a")] },
+      {
+        stdio: ["ignore", "ignore", openSync(join(work, "agent.log"), "a")],
+        env: timeline ? { ...process.env, ...TIMELINE_ENV } : process.env,
+      },
     );
   let agent = startAgent(startOnly && cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []);
   const base = `http://127.0.0.1:${port}`;
@@ -223,8 +231,10 @@ export async function agentSuite() {
       };
     };
     while ((await nextFrame()).event !== "synced");
+    /** The names untilRunning last saw running, for confirm(). */
+    let seenRunning;
     return {
-      /** Until the stream has shown every named pod running, then one /pods read that agrees. */
+      /** Until the stream has shown every named pod running. */
       async untilRunning(names) {
         const running = new Set();
         while (running.size < names.size) {
@@ -233,6 +243,15 @@ export async function agentSuite() {
           if (isRunning(f.data)) running.add(benchName(f.data));
           else running.delete(benchName(f.data));
         }
+        seenRunning = names;
+      },
+      /**
+       * One /pods read agrees with what the stream showed. Untimed (after the row's clock stops):
+       * the stream's frames are the pods /pods serves, and the floor has no such extra request;
+       * timed, this fetch was 2-3 ms of a one-pod row here.
+       */
+      async confirm() {
+        const names = seenRunning ?? new Set();
         const listed = (await podsView()).filter((p) => names.has(benchName(p)) && isRunning(p));
         if (listed.length !== names.size) throw new Error("/watch showed pods running that /pods does not");
       },
@@ -274,6 +293,22 @@ export async function agentSuite() {
       }),
     );
   const viaBare = (prepared) => withConcurrency(prepared, prepared.length, floor.run);
+  /** The floor with each call timed into `times` (ms by method name), for --timeline. */
+  const timedFloor = (times) =>
+    createPodFloor({
+      call: async (method, request) => {
+        const t0 = performance.now();
+        try {
+          return await call(method, request);
+        } finally {
+          const name = method.path.split("/").pop();
+          times[name] = (times[name] ?? 0) + performance.now() - t0;
+        }
+      },
+      root: join(work, "bare"),
+      image,
+      imageRef,
+    });
   const bareSandboxes = async () =>
     (await runtime.listPodSandbox(PodSandboxFilter.fromPartial({ labelSelector: {} }))).filter(
       (s) => s.metadata?.namespace === "bench-bare",
@@ -403,6 +438,40 @@ export async function agentSuite() {
     const most = sized(110, 3);
     const idleMs = sized(60_000, 2_000);
     const suffix = (n) => `${n} pod${n > 1 ? "s" : ""}`;
+    if (timeline) {
+      // One pod at a time, ours then the floor's, the first pair a warmup.
+      const ours = [];
+      const floorRuns = [];
+      for (let i = 0; i <= (quick ? 1 : startIterations); i++) {
+        const watch = await openWatch();
+        const written = Date.now();
+        const names = writeManifests(1);
+        await watch.untilRunning(names);
+        const seen = Date.now();
+        await watch.confirm();
+        watch.close();
+        await clearAgentPods();
+        const [prepared] = await prepareBare(1);
+        pauseAgent();
+        const times = {};
+        const t0 = performance.now();
+        await timedFloor(times).run(prepared);
+        times.total = performance.now() - t0;
+        times.sandboxToCreate = (times.PodSandboxStatus ?? 0) + (times.ImageStatus ?? 0);
+        await clearBarePods();
+        resumeAgent();
+        if (i === 0) continue;
+        ours.push({ pod: `default/${[...names][0]}-bench`, written, seen });
+        floorRuns.push(times);
+      }
+      await sleep(500); // the agent's last lines reach its log
+      const events = parseAgentLog(readFileSync(join(work, "agent.log"), "utf8"));
+      const phases = ours.map((run) => startPhases(events, run)).filter((p) => p !== undefined);
+      if (phases.length === 0) throw new Error("bench agent --timeline: no run could be read from the agent's log");
+      rows.push(...timelineRows(phases, floorRuns));
+      completed = true;
+      return rows;
+    }
     for (const n of idleOnly ? [] : [1, many]) {
       // CPU of each of our runs (read untimed, around it): the agent's, and the runtime's
       // (containerd and the shims, which the run's pods started, so all of theirs is this run's).
@@ -430,6 +499,7 @@ export async function agentSuite() {
           if (which === "ours") {
             cpu.agent.push((procStats(agent.pid).cpuMs - cpuBefore.agent) / n);
             cpu.runtime.push((runtimeCpu() - cpuBefore.runtime) / n);
+            await ctx.confirm();
             ctx.close();
             return clearAgentPods();
           }
