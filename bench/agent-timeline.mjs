@@ -52,7 +52,11 @@ function callsIn(events) {
     else if (e.kind === "done" && byId.has(e.id)) byId.get(e.id).end = e.t;
   }
   const out = {};
-  for (const c of byId.values()) if (c.end !== undefined) (out[c.method] ??= []).push(c);
+  for (const c of byId.values()) {
+    if (c.end === undefined) continue;
+    out[c.method] ??= [];
+    out[c.method].push(c);
+  }
   return out;
 }
 
@@ -72,7 +76,11 @@ export function startPhases(events, { pod, written, seen }) {
     start &&
     window.find(
       (e) =>
-        e.kind === "log" && e.msg === "synced pod" && e.pod === pod && e.phase === "Running" && e.t >= start.end,
+        e.kind === "log" &&
+        e.msg === "synced pod" &&
+        e.pod === pod &&
+        e.phase === "Running" &&
+        e.t >= start.end,
     );
   if (!added || !run || !create || !start || !synced) return undefined;
   const between = (from, to) =>
@@ -108,8 +116,16 @@ export function timelineRows(ours, floor) {
     row("manifest written → pod added (inotify, read, parse, validate)", "added"),
     row("pod added → RunPodSandbox sent", "toSandbox"),
     row("RunPodSandbox", "runPodSandbox", "RunPodSandbox"),
-    row("sandbox → CreateContainer sent (sandbox status, image checks, container config)", "sandboxToCreate", "sandboxToCreate"),
-    row("  of which the CRI calls (PodSandboxStatus, ImageStatus ×2)", "sandboxToCreateCri", "sandboxToCreate"),
+    row(
+      "sandbox → CreateContainer sent (sandbox status, image checks, container config)",
+      "sandboxToCreate",
+      "sandboxToCreate",
+    ),
+    row(
+      "  of which the CRI calls (PodSandboxStatus, ImageStatus ×2)",
+      "sandboxToCreateCri",
+      "sandboxToCreate",
+    ),
     row("CreateContainer", "createContainer", "CreateContainer"),
     row("CreateContainer → StartContainer sent", "createToStart"),
     row("StartContainer", "startContainer", "StartContainer"),
