@@ -27,6 +27,8 @@ echo "==> the kuberuntime integration suite through the CRI fault proxy (a pass-
 NODELET_CRI_FAULT_PROXY=1 pnpm --filter @nodelet/kuberuntime exec vitest run --project integration
 echo "==> benchmarks, smoke run (--quick: small inputs, no numbers checked, so the scripts never rot)"
 node bench/run.mjs --quick
+# --timeline reads grpc-js's trace lines and the agent's log lines: a format change fails here.
+node bench/run.mjs --quick --timeline agent
 # Then on each other tested Node line (scripts/node-versions.sh), its bin first in PATH: pnpm,
 # turbo's tasks, vitest and the node processes the tests start all run on it. Test tasks are never
 # cached (turbo.json), so every version really runs them; the builds are shared.
