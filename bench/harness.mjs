@@ -34,7 +34,10 @@ async function timeOnce(fn) {
 
 /**
  * Latency row: runs `ours` and `bare` alternately (order flipped every iteration) and reports
- * median and p95 of each in ms, and ours/bare of the medians.
+ * median and p95 of each in ms, ours/bare of the medians, and `paired`: the median of each
+ * iteration's ours/bare. The two runs of an iteration are back to back, so a drift of the
+ * machine's load over the row (which moves both sides' medians, not always alike) largely
+ * cancels in the paired ratio. `samples` keeps each side's times, in iteration order.
  */
 export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5, setup, teardown }) {
   if (quick) [iterations, warmup] = [Math.min(iterations, 2), 0];
@@ -51,7 +54,13 @@ export async function latencyRow(name, { ours, bare, iterations = 50, warmup = 5
   }
   const o = summarize(samples.ours);
   const b = summarize(samples.bare);
-  return { name, unit: "ms", ours: o, bare: b, ratio: o.median / b.median };
+  const paired = pairedRatio(samples.ours, samples.bare);
+  return { name, unit: "ms", ours: o, bare: b, ratio: o.median / b.median, paired, samples };
+}
+
+/** The median of `a[i] / b[i]` over the iterations (NaN without any). */
+export function pairedRatio(a, b) {
+  return summarize(a.map((x, i) => x / b[i])).median;
 }
 
 /** Throughput row: items/s for each side (rounds alternate), ratio = bare rate / our rate (≤ 1 is good). */
@@ -90,7 +99,16 @@ export async function withConcurrency(items, concurrency, fn) {
 const fmt = (v) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(2)) : "-");
 
 export function printTable(rows) {
-  const header = ["benchmark", "unit", "ours median", "ours p95", "bare median", "bare p95", "ours/bare"];
+  const header = [
+    "benchmark",
+    "unit",
+    "ours median",
+    "ours p95",
+    "bare median",
+    "bare p95",
+    "ours/bare",
+    "paired",
+  ];
   const lines = rows.map((r) => [
     r.name,
     r.unit,
@@ -102,6 +120,8 @@ export function printTable(rows) {
     r.ratio === undefined
       ? "-"
       : `${r.ratio.toFixed(3)}${r.target === null || r.ratio <= (r.target ?? 1.05) ? "" : " (!)"}`,
+    // The median of the iterations' own ratios (latencyRow), where the row has one.
+    r.paired === undefined ? "-" : r.paired.toFixed(3),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) =>
