@@ -142,6 +142,70 @@ describe("pod cache", () => {
     await cache.get("u1", "a", "default");
     expect(runtime.calls).toEqual(["u1", "u1"]);
   });
+
+  it("keeps a read that was out while a relist ended when it shows what that relist saw, or later", async () => {
+    const clock = createManualClock(1000);
+    const ready = PodSandboxState.SANDBOX_READY;
+    let answer = statusOf([["c1", "running"]], [["s1", ready]]);
+    let gate: Promise<void> = Promise.resolve();
+    let reads = 0;
+    const runtime = {
+      getPodStatus: async () => {
+        reads++;
+        const status = answer; // what the runtime shows when the read lists it
+        await gate;
+        return status;
+      },
+    };
+    const cache = createPodCache({ runtime, clock });
+    const hold = () => {
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((r) => {
+        release = r;
+      });
+      return () => release();
+    };
+    const listed = (state: "created" | "running" | "exited"): Pod => ({
+      ...runtimePod("u1", [runtimeContainer("c1", state)], [runtimeContainer("s1", "running")]),
+      name: "a",
+    });
+
+    // The sync refreshes after starting c1; a relist that listed c1 before the start ends while
+    // that read is out. The read shows c1 running, past what the relist saw: it stays.
+    let release = hold();
+    const afterStart = cache.refresh("u1", "a", "default");
+    clock.advance(5);
+    cache.invalidate("u1", clock.now(), listed("created"));
+    release();
+    await afterStart;
+    clock.advance(1);
+    expect(await cache.get("u1", "a", "default")).toBe(await afterStart);
+    expect(reads).toBe(1);
+
+    // A relist that saw c1 exit ends while a read that listed it running is out: read again.
+    release = hold();
+    const before = cache.refresh("u1", "a", "default");
+    clock.advance(5);
+    cache.invalidate("u1", clock.now(), listed("exited"));
+    answer = statusOf([["c1", "exited"]], [["s1", ready]]);
+    release();
+    expect((await before).containerStatuses[0]?.state).toBe("running");
+    gate = Promise.resolve();
+    clock.advance(1);
+    expect((await cache.get("u1", "a", "default")).containerStatuses[0]?.state).toBe("exited");
+    expect(reads).toBe(3);
+
+    // A relist that listed nothing of the pod proves nothing about a read out meanwhile.
+    release = hold();
+    const gone = cache.refresh("u1", "a", "default");
+    clock.advance(5);
+    cache.invalidate("u1", clock.now());
+    release();
+    await gone;
+    clock.advance(1);
+    await cache.get("u1", "a", "default");
+    expect(reads).toBe(5);
+  });
 });
 
 function observedPod(): Pod {
@@ -172,7 +236,7 @@ function statusOf(
 
 describe("reflects", () => {
   const ready = PodSandboxState.SANDBOX_READY;
-  it("is true only for the same containers and sandboxes in the same states", () => {
+  it("is true only for the same containers and sandboxes, each container in the same state or a later one", () => {
     const pod = observedPod();
     expect(
       reflects(
@@ -214,6 +278,43 @@ describe("reflects", () => {
         pod,
       ),
     ).toBe(false);
+    // The other way round: the relist listed c2 while the sync was starting it (created), the
+    // status was read after the start (running). The status is the newer view.
+    const seenCreated: Pod = {
+      ...pod,
+      containers: [runtimeContainer("c2", "created"), runtimeContainer("c1", "exited")],
+    };
+    const statusRunning = statusOf(
+      [
+        ["c1", "exited"],
+        ["c2", "running"],
+      ],
+      [["s1", ready]],
+    );
+    expect(reflects(statusRunning, seenCreated)).toBe(true);
+    // Running seen, exited read: newer too. Unknown is in no order: only equal to itself.
+    const exitedRead = statusOf(
+      [
+        ["c1", "exited"],
+        ["c2", "exited"],
+      ],
+      [["s1", ready]],
+    );
+    expect(reflects(exitedRead, pod)).toBe(true);
+    const seenUnknown: Pod = {
+      ...pod,
+      containers: [runtimeContainer("c2", "unknown"), runtimeContainer("c1", "exited")],
+    };
+    expect(reflects(statusRunning, seenUnknown)).toBe(false);
+    const unknownRead = statusOf(
+      [
+        ["c1", "exited"],
+        ["c2", "unknown"],
+      ],
+      [["s1", ready]],
+    );
+    expect(reflects(unknownRead, pod)).toBe(false);
+    expect(reflects(unknownRead, seenUnknown)).toBe(true);
     // The sandbox stopped.
     expect(
       reflects(
