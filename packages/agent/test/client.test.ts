@@ -9,7 +9,7 @@ import {
   apiPath,
   ClientUsageError,
   createAgentClient,
-  readTokenFile,
+  readClientToken,
 } from "../src/client/api-client.js";
 import { runClientVerb } from "../src/client/index.js";
 import { parseSince } from "../src/client/logs.js";
@@ -110,11 +110,11 @@ describe("client verb dispatch", () => {
     const absent = await run(["logs", "web", "-c", "c", "--token-file", join(dir, "absent")]);
     expect(absent.code).toBe(2);
     expect(absent.stderr).toContain(join(dir, "absent"));
-    await expect(readTokenFile(dir)).rejects.toBeInstanceOf(ClientUsageError);
+    await expect(readClientToken(dir)).rejects.toBeInstanceOf(ClientUsageError);
     writeFileSync(join(dir, "empty"), "\n");
-    await expect(readTokenFile(join(dir, "empty"))).rejects.toThrow(/is empty/);
+    await expect(readClientToken(join(dir, "empty"))).rejects.toThrow(/is empty/);
     writeFileSync(join(dir, "big"), "x".repeat(70_000));
-    await expect(readTokenFile(join(dir, "big"))).rejects.toBeInstanceOf(ClientUsageError);
+    await expect(readClientToken(join(dir, "big"))).rejects.toBeInstanceOf(ClientUsageError);
   });
 
   it("sends the token, picks the only container and prints the body", async () => {

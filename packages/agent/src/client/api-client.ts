@@ -139,8 +139,11 @@ export function parseServer(server: string): URL {
   return url;
 }
 
-/** Reads --token-file safely (a regular file, at most MAX_TOKEN_FILE_BYTES); the token trimmed. */
-export async function readTokenFile(path: string): Promise<string> {
+/**
+ * Reads the CLI's --token-file safely (a regular file, at most MAX_TOKEN_FILE_BYTES); the token
+ * trimmed. Not the server's readTokenFile (secret-files.ts), which decides what a token may be.
+ */
+export async function readClientToken(path: string): Promise<string> {
   let text: string;
   try {
     ({ text } = await readRegularFile(path, {
@@ -164,7 +167,7 @@ export async function readTokenFile(path: string): Promise<string> {
 export async function clientFromFlags(flags: ClientFlags, fetchImpl?: typeof fetch): Promise<AgentClient> {
   const server = flags.server ?? DEFAULT_SERVER;
   parseServer(server);
-  const token = flags.tokenFile === undefined ? undefined : await readTokenFile(flags.tokenFile);
+  const token = flags.tokenFile === undefined ? undefined : await readClientToken(flags.tokenFile);
   return createAgentClient({ server, token, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 }
 

@@ -18,7 +18,7 @@ import {
   createAgentClient,
   DEFAULT_SERVER,
   parseServer,
-  readTokenFile,
+  readClientToken,
 } from "./api-client.js";
 import { pickContainer } from "./logs.js";
 import { type ClientVerb, clientCommand, type VerbIo } from "./verb.js";
@@ -30,7 +30,7 @@ interface StreamFlags {
 
 async function connection(flags: StreamFlags) {
   const server = parseServer(flags.server ?? DEFAULT_SERVER);
-  const token = flags.tokenFile === undefined ? undefined : await readTokenFile(flags.tokenFile);
+  const token = flags.tokenFile === undefined ? undefined : await readClientToken(flags.tokenFile);
   const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
   return { server, token, headers };
 }
