@@ -3,8 +3,10 @@
 // per pod started beside the runtime's (containerd and its shims), teardown against the floor's stop+remove, idle CPU and memory with 30
 // pods, with 30 exec readiness probes (the agent's share of the CPU), and with 110 pods (the
 // kubelet's maxPods): PLEG relist against one bare ListPodSandbox+ListContainers pair, /pods
-// latency, active timers and handles over the idle window.
-// `--agent-cli=PATH` runs another build of the agent (a "before" copy); `--cpu-prof=DIR` adds an
+// latency, active timers and handles over the idle window. The idle rows have a floor too: a bare
+// client relisting the same pods once a second, the agent paused (relist-floor.mjs).
+// `--agent-cli=PATH` runs another build of the agent (a "before" copy), `--agent-node=PATH` runs it
+// (and the idle floor) on another Node binary; `--cpu-prof=DIR` adds an
 // idle-loop CPU profile: an agent restarted with --cpu-prof adopts the 30 running pods and idles
 // (bench/cpu-profile-summary.mjs summarises the .cpuprofile it writes); with `--start-only` it
 // profiles the start rows instead (the agent is stopped while the floor runs, so the profile's
@@ -35,6 +37,8 @@ import { latencyRow, pairedRatio, quick, sized, summarize, withConcurrency } fro
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const agentCli = flag("agent-cli") ?? join(repo, "packages/agent/dist/cli.js");
+/** `--agent-node=PATH`: the Node binary that runs the agent and the idle rows' floor (default: this one). */
+const agentNode = flag("agent-node") ?? process.execPath;
 const cpuProfDir = flag("cpu-prof");
 /** `--idle-only`: skip the start and teardown rows (the long ones), for a quick before/after of the idle rows. */
 const idleOnly = process.argv.includes("--idle-only");
@@ -151,7 +155,7 @@ export async function agentSuite() {
   await mkdir(join(work, "containers"));
   const startAgent = (nodeArgs = []) =>
     spawn(
-      process.execPath,
+      agentNode,
       [
         ...nodeArgs,
         agentCli,
@@ -423,6 +427,42 @@ export async function agentSuite() {
       })(),
     };
   };
+  /**
+   * The idle rows' floor over `ms`: with the agent paused (SIGSTOP), a bare client relisting the
+   * same pods once a second (relist-floor.mjs, on the agent's Node), after as many back-to-back
+   * pairs as ten minutes of relists so that its code is compiled about as far as the agent's. Its
+   * CPU in % of a core: what the kubelet's 1 s relist costs through grpc-js before any agent work.
+   */
+  const idleFloor = async (ms) => {
+    agent.kill("SIGSTOP");
+    const floorProcess = spawn(
+      agentNode,
+      [join(repo, "bench/relist-floor.mjs"), env.criEndpoint, "1000", String(sized(600, 20))],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise((ready, failed) => {
+        floorProcess.stdout.once("data", ready);
+        floorProcess.once("exit", (code) => failed(new Error(`bench/relist-floor.mjs exited with ${code}`)));
+      });
+      await sleep(sized(5_000, 500));
+      const before = procStats(floorProcess.pid).cpuMs;
+      await sleep(ms);
+      return ((procStats(floorProcess.pid).cpuMs - before) / ms) * 100;
+    } finally {
+      floorProcess.kill("SIGKILL");
+      agent.kill("SIGCONT");
+    }
+  };
+  /** The agent's idle CPU beside the floor's (idleFloor) over a window of the same length. */
+  const idleFloorRow = (label, agentCpu, floorCpu) => ({
+    name: `${label}: agent CPU vs a bare relist (a list pair a second, same pods)`,
+    unit: "% of a core",
+    ours: { median: agentCpu, p95: agentCpu },
+    bare: { median: floorCpu, p95: floorCpu },
+    ratio: agentCpu / floorCpu,
+    target: null,
+  });
   /** Median/p95 of `n` runs of `fn` (ms). */
   const timeMany = async (n, fn) => {
     const samples = [];
@@ -617,6 +657,7 @@ export async function agentSuite() {
     rows.push(
       single(`agent idle ${idleMs / 1000} s with ${suffix(many)}: RSS (goal < 100)`, "MiB", idle30.rssMiB),
     );
+    rows.push(idleFloorRow(`idle with ${suffix(many)}`, idle30.agentCpu, await idleFloor(idleMs)));
     rows.push(...criRows(`idle with ${suffix(many)}`, idle30, idleMs));
     const pair30 = await timeMany(sized(200, 5), listPair);
     rows.push({
@@ -700,6 +741,7 @@ export async function agentSuite() {
       ),
     );
     rows.push(single(`agent idle ${idleMs / 1000} s with ${suffix(most)}: RSS`, "MiB", idle110.rssMiB));
+    rows.push(idleFloorRow(`idle with ${suffix(most)}`, idle110.agentCpu, await idleFloor(idleMs)));
     rows.push(...criRows(`idle with ${suffix(most)}`, idle110, idleMs));
     rows.push(...resourceRows(`idle with ${suffix(most)}`, idle110.resources));
     await clearAgentPods();
