@@ -111,6 +111,9 @@ function manifest(name, image, probe = false) {
   });
 }
 
+/** The kubelet's generic PLEG relist period, the idle floor's too. */
+const GENERIC_RELIST_PERIOD_MS = 1000;
+
 const metricValue = (text, name) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
 
 /** CRI calls the agent made so far, by operation. */
@@ -437,7 +440,12 @@ export async function agentSuite() {
     agent.kill("SIGSTOP");
     const floorProcess = spawn(
       agentNode,
-      [join(repo, "bench/relist-floor.mjs"), env.criEndpoint, "1000", String(sized(600, 20))],
+      [
+        join(repo, "bench/relist-floor.mjs"),
+        env.criEndpoint,
+        String(GENERIC_RELIST_PERIOD_MS),
+        String(sized(600, 20)),
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     try {

@@ -9,10 +9,12 @@ import { createBareClient } from "./cri-floor.mjs";
 
 const [endpoint, periodMs, warmPairs] = process.argv.slice(2);
 const { call } = createBareClient(endpoint);
-const pair = async () => {
-  await call(svc.listPodSandbox, ListPodSandboxRequest.fromPartial({}));
-  await call(svc.listContainers, ListContainersRequest.fromPartial({}));
-};
+// Both lists at once, as kuberuntime's listPods sends them.
+const pair = () =>
+  Promise.all([
+    call(svc.listPodSandbox, ListPodSandboxRequest.fromPartial({})),
+    call(svc.listContainers, ListContainersRequest.fromPartial({})),
+  ]);
 for (let i = 0; i < Number(warmPairs); i++) await pair();
 process.stdout.write("ready\n");
 for (;;) {
